@@ -1,0 +1,124 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The example files are loaded by the tests so that they cannot rot.
+func TestExampleConfigsLoad(t *testing.T) {
+	files, err := filepath.Glob("../configs/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example configs found: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if _, err := Load(f); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestDefaultsValid(t *testing.T) {
+	c := Default()
+	var p Problems
+	c.Validate(&p)
+	if err := p.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEveryProblemReportedWithPath(t *testing.T) {
+	in := `
+policy:
+  hold:
+    timeout: 0s
+  scan_categories: [executable, binaries]
+  exclusoins: {}
+extract:
+  max_depth: 0
+`
+	_, err := Parse([]byte(in))
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want *Error, got %v", err)
+	}
+	want := []string{
+		"policy.hold.timeout: must be > 0",
+		`policy.scan_categories[1]: unknown category "binaries"`,
+		"policy.exclusoins: unknown key (line 6",
+		"extract.max_depth: must be between 1 and 64",
+	}
+	for _, w := range want {
+		found := false
+		for _, p := range ce.Problems {
+			if strings.HasPrefix(p, w) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("missing problem %q in:\n%s", w, err)
+		}
+	}
+	if len(ce.Problems) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%s", len(ce.Problems), len(want), err)
+	}
+}
+
+func TestTypeErrorsReported(t *testing.T) {
+	_, err := Parse([]byte("policy:\n  hold:\n    timeout: soon\nextract:\n  max_files: many\n"))
+	if err == nil || !strings.Contains(err.Error(), "soon") || !strings.Contains(err.Error(), "many") {
+		t.Fatalf("want both bad values reported, got %v", err)
+	}
+}
+
+func TestValuesDecoded(t *testing.T) {
+	c, err := Parse([]byte("extract:\n  max_file_bytes: 10MiB\npolicy:\n  hold:\n    timeout: 90s\n    inline_wait: 2s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Extract.MaxFileBytes != 10<<20 {
+		t.Errorf("max_file_bytes = %d", c.Extract.MaxFileBytes)
+	}
+	if c.Policy.Hold.Timeout != 90*time.Second {
+		t.Errorf("timeout = %s", c.Policy.Hold.Timeout)
+	}
+	// Untouched sections keep their defaults.
+	if c.Extract.MaxDepth != 8 || c.Policy.Actions.Malicious != ActionReject {
+		t.Errorf("defaults lost: %+v", c.Extract)
+	}
+}
+
+func TestRelativeDataDir(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.yaml")
+	if err := os.WriteFile(f, []byte("data_dir: state\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != filepath.Join(dir, "state") {
+		t.Errorf("data_dir = %s", c.DataDir)
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{"1000": 1000, "10MiB": 10 << 20, "512K": 512 << 10, "1GiB": 1 << 30, "2MB": 2e6} {
+		got, err := ParseByteSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "ten", "5XB"} {
+		if _, err := ParseByteSize(in); err == nil {
+			t.Errorf("ParseByteSize(%q) accepted", in)
+		}
+	}
+}
