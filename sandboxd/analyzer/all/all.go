@@ -1,0 +1,55 @@
+// Package all lists every analyzer sandboxd runs. Adding an analyzer is
+// one line in registry below (and its own folder under sandboxd/analyzer/).
+package all
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/airlockmail/airlock/config"
+	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/eicar"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/filetype"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/hashlist"
+)
+
+// Env is what a constructor may use: the whole configuration (paths are
+// resolved with Config.Path) and the logger.
+type Env struct {
+	Config config.Config
+	Logger *slog.Logger
+}
+
+// constructor builds one analyzer; it returns (nil, nil) when the analyzer
+// is not configured (e.g. clamd without an address) and should not run.
+type constructor func(Env) (analyzer.Analyzer, error)
+
+// registry is the list. Keep one line per analyzer.
+var registry = []constructor{
+	func(Env) (analyzer.Analyzer, error) { return eicar.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return filetype.New(), nil },
+	func(e Env) (analyzer.Analyzer, error) {
+		return hashlist.Load(e.Config.Path(e.Config.Sandboxd.HashListFile))
+	},
+}
+
+// Analyzers builds every configured analyzer.
+func Analyzers(e Env) ([]analyzer.Analyzer, error) {
+	var out []analyzer.Analyzer
+	seen := map[string]bool{}
+	for _, c := range registry {
+		a, err := c(e)
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			continue
+		}
+		if seen[a.Name()] {
+			return nil, fmt.Errorf("two analyzers are named %q", a.Name())
+		}
+		seen[a.Name()] = true
+		out = append(out, a)
+	}
+	return out, nil
+}
