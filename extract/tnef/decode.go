@@ -229,9 +229,12 @@ func (d *decoder) readAttributes(data []byte) {
 		}
 		if uint64(length) > uint64(rest-attrHeader-attrChecksum) {
 			d.problem("offset %d: attribute 0x%08x claims %d bytes, only %d left; stream truncated", off, id, length, rest-attrHeader-attrChecksum)
-			if level == levelAttachment && uint16(id) == attAttachData {
-				p := d.current()
-				p.attData, p.hasAttData, p.truncated = data[off+attrHeader:], true, true
+			// Keep what there is of a file cut short (it is still a file,
+			// flagged), unless whole data for it was already read.
+			if level == levelAttachment && uint16(id) == attAttachData && (len(d.atts) > 0 || d.newAttachment()) {
+				if p := d.atts[len(d.atts)-1]; !p.hasAttData {
+					p.attData, p.hasAttData, p.truncated = data[off+attrHeader:], true, true
+				}
 			}
 			return
 		}
@@ -313,14 +316,6 @@ func (d *decoder) attachmentAttribute(id uint16, val []byte) bool {
 		d.attachmentProps(p, val)
 	}
 	return true
-}
-
-// current returns the attachment being read, starting one if none is.
-func (d *decoder) current() *pending {
-	if len(d.atts) == 0 {
-		d.atts = append(d.atts, &pending{})
-	}
-	return d.atts[len(d.atts)-1]
 }
 
 func (d *decoder) newAttachment() bool {
