@@ -13,7 +13,8 @@ type Extract struct {
 	MaxDepth int `yaml:"max_depth"`
 	// MaxFiles is how many files one message may yield. Default 1000.
 	MaxFiles int `yaml:"max_files"`
-	// MaxFileBytes is the most bytes one file may expand to. Default 256MiB.
+	// MaxFileBytes is the most bytes one file may expand to (larger files
+	// are listed, flagged limit, and unscannable). Default 64MiB.
 	MaxFileBytes ByteSize `yaml:"max_file_bytes"`
 	// MaxTotalBytes is the most bytes all files of one message may expand
 	// to together. Default 256MiB.
@@ -30,7 +31,7 @@ func DefaultExtract() Extract {
 	return Extract{
 		MaxDepth:      8,
 		MaxFiles:      1000,
-		MaxFileBytes:  256 << 20,
+		MaxFileBytes:  64 << 20,
 		MaxTotalBytes: 256 << 20,
 		MaxRatio:      100,
 		Timeout:       10 * time.Second,

@@ -1,0 +1,265 @@
+package extract
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/mholt/archives"
+	"github.com/nwaples/rardecode/v2"
+)
+
+// opener picks how to list a container's members by its sniffed type (never
+// by name: LIBRARIES.md, Identify trusts "invoice.zip.exe"), or nil when the
+// file is not a container.
+func (w *walker) opener(sniffed, name, declared string, data []byte) opener {
+	switch sniffed {
+	case "application/zip", "application/x-zip-compressed":
+		return openZip
+	case "application/x-7z-compressed":
+		return openMholt(archives.SevenZip{}, "7z")
+	case "application/vnd.rar", "application/x-rar-compressed":
+		return openMholt(archives.Rar{}, "rar")
+	case "application/x-tar":
+		return openMholt(archives.Tar{}, "tar")
+	case "application/gzip", "application/x-gzip":
+		return openCompressed(archives.Gz{}, "gzip", ".gz", ".tgz")
+	case "application/x-bzip2":
+		return openCompressed(archives.Bz2{}, "bzip2", ".bz2", ".tbz")
+	case "application/x-xz":
+		return openCompressed(archives.Xz{}, "xz", ".xz", ".txz")
+	case "application/zstd":
+		return openCompressed(archives.Zstd{}, "zstd", ".zst", ".tzst")
+	case "application/x-lz4":
+		return openCompressed(archives.Lz4{}, "lz4", ".lz4")
+	case "application/lzip", "application/x-lzip":
+		return openCompressed(archives.Lzip{}, "lzip", ".lz")
+	case "application/x-iso9660-image":
+		return openISO
+	case "application/vnd.ms-cab-compressed", "application/x-udf-image", "application/x-vhd", "application/x-vhdx",
+		"application/x-fat-image", "application/x-apple-diskimage":
+		return unsupported(sniffed)
+	case "message/rfc822":
+		return openMessage
+	}
+	if isTNEF(data) {
+		return openTNEF
+	}
+	if hasZipDirectory(data) {
+		// Prefixed archives (self-extracting, or junk prepended to dodge
+		// sniffing) are found only by looking for the central directory.
+		// For an executable, a failure says nothing bad about the file.
+		if categoryOfType(sniffed) == "executable" {
+			return quiet(openZip)
+		}
+		return openZip
+	}
+	if Ext(name) == ".eml" && looksLikeMessage(data) {
+		return openMessage
+	}
+	return nil
+}
+
+// unsupported lists a container we cannot open: it stays unscannable, so an
+// attacker gains nothing by choosing an exotic format.
+func unsupported(kind string) opener {
+	return func(w *walker, at string, depth int, data []byte) containerFailure {
+		return containerFailure{problem: fmt.Sprintf("%s: format not supported, contents not listed", kind), flags: Flags{Limit: "format"}}
+	}
+}
+
+// quiet drops the failure of an opener that was only a guess.
+func quiet(o opener) opener {
+	return func(w *walker, at string, depth int, data []byte) containerFailure {
+		o(w, at, depth, data)
+		return containerFailure{}
+	}
+}
+
+// hasZipDirectory looks for the end-of-central-directory record where it
+// must be: in the last 64 KiB + 22 bytes (APPNOTE 4.3.16).
+func hasZipDirectory(data []byte) bool {
+	tail := data
+	if len(tail) > 65536+22 {
+		tail = tail[len(tail)-65536-22:]
+	}
+	return bytes.Contains(tail, []byte("PK\x05\x06"))
+}
+
+// sevenZipAES is the coder id of 7zAES: 7z has no encryption flag
+// (LIBRARIES.md), but an unencrypted header names its coders.
+var sevenZipAES = []byte{0x06, 0xf1, 0x07, 0x01}
+
+func openMessage(w *walker, at string, depth int, data []byte) containerFailure {
+	w.message(data, at, depth)
+	return containerFailure{}
+}
+
+func looksLikeMessage(data []byte) bool {
+	h, _, _ := parseHeader(data[:min(len(data), 64<<10)])
+	n := 0
+	for _, f := range h {
+		switch f.name {
+		case "from", "to", "subject", "date", "message-id", "received", "mime-version", "content-type":
+			n++
+		}
+	}
+	return n >= 2
+}
+
+// openZip lists a zip with archive/zip directly: it gives the encryption
+// flag and compressed sizes (for the ratio check before reading), and it
+// finds a central directory after prefixed (self-extracting) data.
+func openZip(w *walker, at string, depth int, data []byte) containerFailure {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return containerFailure{problem: "zip: " + err.Error(), flags: Flags{Corrupt: true}}
+	}
+	var fail containerFailure
+	for _, f := range zr.File {
+		if w.expired() {
+			return containerFailure{problem: "walk time limit reached inside this archive", flags: Flags{Limit: "time"}}
+		}
+		if f.FileInfo().IsDir() || f.Mode()&fs.ModeSymlink != 0 {
+			continue
+		}
+		name := f.Name
+		if f.NonUTF8 {
+			name = toUTF8("ibm437", []byte(name)) // the zip spec's legacy code page
+		}
+		bi := memberInfo(at, name, depth)
+		size, comp := int64(f.UncompressedSize64), int64(f.CompressedSize64)
+		switch {
+		case f.Flags&0x1 != 0:
+			w.listed(bi, size, Flags{Encrypted: true}, "zip member is encrypted (password-protected)")
+			fail = containerFailure{problem: "has encrypted members", flags: Flags{Encrypted: true}}
+			continue
+		case size > int64(w.lim.MaxFileBytes):
+			w.listed(bi, size, Flags{Limit: "file_bytes"}, fmt.Sprintf("declares %d bytes, more than max_file_bytes (%s)", size, w.lim.MaxFileBytes))
+			continue
+		case comp > 0 && size > comp*int64(w.lim.MaxRatio)+1<<20:
+			w.listed(bi, size, Flags{Limit: "ratio"}, fmt.Sprintf("declares %d bytes from %d compressed: more than max_ratio (%d×), a bomb?", size, comp, w.lim.MaxRatio))
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			w.listed(bi, size, Flags{Corrupt: true}, "zip: "+err.Error())
+			continue
+		}
+		w.member(bi, rc, size, comp)
+		rc.Close()
+	}
+	return fail
+}
+
+// memberInfo names a member: its cleaned path inside the archive under
+// the container's path, its base name as the declared name.
+func memberInfo(at, name string, depth int) blobInfo {
+	clean := strings.TrimLeft(path.Clean("/"+strings.ReplaceAll(name, `\`, "/")), "/")
+	if clean == "" || clean == "." {
+		clean = "unnamed"
+	}
+	return blobInfo{path: childPath(at, safePath(clean)), name: path.Base(clean), depth: depth + 1}
+}
+
+// safePath is safeName applied to each element.
+func safePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = safeName(s, "_")
+	}
+	return strings.Join(parts, "/")
+}
+
+// openMholt lists 7z, rar and tar through github.com/mholt/archives.
+func openMholt(ex archives.Extractor, kind string) opener {
+	return func(w *walker, at string, depth int, data []byte) containerFailure {
+		var fail containerFailure
+		ctx, cancel := context.WithCancel(w.ctx)
+		defer cancel()
+		// A solid 7z or rar gives no per-file compressed size: the ratio
+		// is checked against the whole archive, per member.
+		comp := int64(len(data))
+		err := ex.Extract(ctx, bytes.NewReader(data), func(ctx context.Context, fi archives.FileInfo) error {
+			if w.expired() {
+				fail = containerFailure{problem: "walk time limit reached inside this archive", flags: Flags{Limit: "time"}}
+				return fs.SkipAll
+			}
+			if fi.IsDir() || fi.LinkTarget != "" || !fi.Mode().IsRegular() && fi.Mode()&fs.ModeType != 0 {
+				return nil
+			}
+			if th, ok := fi.Header.(*tar.Header); ok && th.Typeflag != tar.TypeReg && th.Typeflag != tar.TypeRegA {
+				return nil
+			}
+			bi := memberInfo(at, fi.NameInArchive, depth)
+			size := fi.Size()
+			if rh, ok := fi.Header.(*rardecode.FileHeader); ok && rh.Encrypted {
+				w.listed(bi, size, Flags{Encrypted: true}, "rar member is encrypted (password-protected)")
+				fail = containerFailure{problem: "has encrypted members", flags: Flags{Encrypted: true}}
+				return nil
+			}
+			if size > int64(w.lim.MaxFileBytes) {
+				w.listed(bi, size, Flags{Limit: "file_bytes"}, fmt.Sprintf("declares %d bytes, more than max_file_bytes (%s)", size, w.lim.MaxFileBytes))
+				return nil
+			}
+			f, err := fi.Open()
+			if err != nil {
+				if isEncryptionError(err) {
+					w.listed(bi, size, Flags{Encrypted: true}, kind+": cannot decrypt: "+err.Error())
+					fail = containerFailure{problem: "has encrypted members", flags: Flags{Encrypted: true}}
+				} else {
+					w.listed(bi, size, Flags{Corrupt: true}, kind+": "+err.Error())
+				}
+				return nil
+			}
+			defer f.Close()
+			w.member(bi, f, size, comp)
+			return nil
+		})
+		if err != nil && fail.problem == "" {
+			msg := kind + ": " + err.Error()
+			if isEncryptionError(err) || kind == "7z" && bytes.Contains(data, sevenZipAES) {
+				return containerFailure{problem: msg, flags: Flags{Encrypted: true}}
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				return containerFailure{problem: "walk time limit reached inside this archive", flags: Flags{Limit: "time"}}
+			}
+			return containerFailure{problem: msg, flags: Flags{Corrupt: true}}
+		}
+		return fail
+	}
+}
+
+// openCompressed lists the one file inside a compressed stream, named as
+// the container without its compression extension.
+func openCompressed(d archives.Decompressor, kind string, exts ...string) opener {
+	return func(w *walker, at string, depth int, data []byte) containerFailure {
+		r, err := d.OpenReader(bytes.NewReader(data))
+		if err != nil {
+			return containerFailure{problem: kind + ": " + err.Error(), flags: Flags{Corrupt: true}}
+		}
+		defer r.Close()
+		base := path.Base(at)
+		name := base
+		for _, e := range exts {
+			if strings.HasSuffix(strings.ToLower(base), e) {
+				name = base[:len(base)-len(e)]
+				if e == ".tgz" || e == ".tbz" || e == ".txz" || e == ".tzst" {
+					name += ".tar"
+				}
+				break
+			}
+		}
+		if name == base || name == "" {
+			name = base + ".decompressed"
+		}
+		w.member(blobInfo{path: childPath(at, safeName(name, "data")), name: name, depth: depth + 1}, r, -1, int64(len(data)))
+		return containerFailure{}
+	}
+}

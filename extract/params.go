@@ -1,0 +1,276 @@
+package extract
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+)
+
+// header is one entity's header: fields in order, names lower-cased,
+// values unfolded. Parsed by hand because real mail breaks every rule
+// (LIBRARIES.md: go-message ends the walk at a header line without a colon).
+type header []headerField
+
+type headerField struct {
+	name, value string
+}
+
+// get returns the first value of name (lower case).
+func (h header) get(name string) string {
+	for _, f := range h {
+		if f.name == name {
+			return f.value
+		}
+	}
+	return ""
+}
+
+// parseHeader splits an entity into header and body. A line that is
+// neither a field nor a continuation ends the header (as Python's email
+// package does), so a message with no blank line after its header still has
+// a body. problem says what was wrong, if anything.
+func parseHeader(b []byte) (h header, body []byte, problem string) {
+	pos := 0
+	for pos < len(b) {
+		end := bytes.IndexByte(b[pos:], '\n')
+		var line []byte
+		next := len(b)
+		if end < 0 {
+			line = b[pos:]
+		} else {
+			line = b[pos : pos+end]
+			next = pos + end + 1
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			return h, b[next:], problem
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if len(h) > 0 {
+				h[len(h)-1].value += " " + strings.TrimSpace(string(line))
+			}
+			pos = next
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || !isFieldName(line[:colon]) {
+			if pos == 0 && bytes.HasPrefix(line, []byte("From ")) {
+				pos = next // mbox separator
+				continue
+			}
+			return h, b[pos:], "header ends without a blank line"
+		}
+		h = append(h, headerField{
+			name:  strings.ToLower(string(bytes.TrimSpace(line[:colon]))),
+			value: strings.TrimSpace(string(line[colon+1:])),
+		})
+		pos = next
+	}
+	return h, nil, problem
+}
+
+func isFieldName(b []byte) bool {
+	b = bytes.TrimRight(b, " \t") // "Subject :" is seen in the wild
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// parseMediaType parses "type/subtype; a=b; c*=utf-8”x" tolerantly:
+// duplicate parameters keep the first non-empty value (go-message returns
+// "" for them), RFC 2231 continuations and charsets are decoded (the
+// standard library drops any charset but utf-8 and us-ascii), RFC 2047
+// encoded words inside values are decoded, and raw 8-bit values are taken
+// as UTF-8 when valid, else Latin-1.
+func parseMediaType(v string) (string, map[string]string) {
+	parts := splitParams(v)
+	mt := ""
+	if len(parts) > 0 {
+		mt = strings.ToLower(strings.TrimSpace(parts[0]))
+		parts = parts[1:]
+	}
+	raw := map[string]string{}
+	type cont struct {
+		vals    map[int]string
+		encoded map[int]bool
+	}
+	conts := map[string]*cont{}
+	for _, p := range parts {
+		eq := strings.IndexByte(p, '=')
+		if eq <= 0 {
+			continue
+		}
+		k := strings.ToLower(strings.TrimSpace(p[:eq]))
+		val := unquote(strings.TrimSpace(p[eq+1:]))
+		if i := strings.IndexByte(k, '*'); i > 0 {
+			base, rest := k[:i], k[i+1:]
+			c := conts[base]
+			if c == nil {
+				c = &cont{vals: map[int]string{}, encoded: map[int]bool{}}
+				conts[base] = c
+			}
+			enc := strings.HasSuffix(rest, "*") || rest == ""
+			rest = strings.TrimSuffix(rest, "*")
+			n := 0
+			if rest != "" {
+				var err error
+				if n, err = strconv.Atoi(rest); err != nil || n > 1000 {
+					continue
+				}
+			}
+			if _, dup := c.vals[n]; !dup {
+				c.vals[n], c.encoded[n] = val, enc
+			}
+			continue
+		}
+		if _, dup := raw[k]; !dup || raw[k] == "" {
+			raw[k] = val
+		}
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		out[k] = decodeWords(v)
+	}
+	for k, c := range conts {
+		var b strings.Builder
+		charset := ""
+		for i := 0; i <= 1000; i++ {
+			v, ok := c.vals[i]
+			if !ok {
+				break
+			}
+			if c.encoded[i] {
+				if i == 0 {
+					// charset'language'value
+					if p := strings.SplitN(v, "'", 3); len(p) == 3 {
+						charset, v = p[0], p[2]
+					}
+				}
+				v = percentDecode(v)
+			}
+			b.WriteString(v)
+		}
+		if b.Len() == 0 {
+			continue
+		}
+		// RFC 2231 values win over plain ones: they are the precise form.
+		out[k] = toUTF8(charset, []byte(b.String()))
+	}
+	return mt, out
+}
+
+// splitParams splits on ';' outside quoted strings.
+func splitParams(v string) []string {
+	var out []string
+	start := 0
+	inQuote, esc := false, false
+	// Bytes, not runes: raw 8-bit names must survive untouched until
+	// toUTF8 decides their charset.
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case esc:
+			esc = false
+		case c == '\\' && inQuote:
+			esc = true
+		case c == '"':
+			inQuote = !inQuote
+		case c == ';' && !inQuote:
+			out = append(out, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, v[start:])
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' {
+		s = s[1:]
+		if i := strings.LastIndexByte(s, '"'); i >= 0 {
+			s = s[:i]
+		}
+		return strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(s)
+	}
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func percentDecode(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b = append(b, byte(v))
+				i += 2
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+// wordDecoder decodes RFC 2047 encoded words in any charset x/text knows.
+var wordDecoder = &mime.WordDecoder{CharsetReader: charsetReader}
+
+func charsetReader(charset string, r io.Reader) (io.Reader, error) {
+	e, err := htmlindex.Get(charset)
+	if err != nil {
+		if e, err = ianaindex.MIME.Encoding(charset); err != nil || e == nil {
+			return nil, errUnknownCharset
+		}
+	}
+	return e.NewDecoder().Reader(r), nil
+}
+
+type charsetError struct{}
+
+func (charsetError) Error() string { return "unknown charset" }
+
+var errUnknownCharset = charsetError{}
+
+// decodeWords decodes RFC 2047 encoded words; raw 8-bit text becomes UTF-8.
+func decodeWords(s string) string {
+	if strings.Contains(s, "=?") {
+		if d, err := wordDecoder.DecodeHeader(s); err == nil {
+			s = d
+		}
+	}
+	return toUTF8("", []byte(s))
+}
+
+// toUTF8 converts b from charset (empty: guess UTF-8, else Latin-1).
+func toUTF8(charset string, b []byte) string {
+	if charset != "" && !strings.EqualFold(charset, "utf-8") && !strings.EqualFold(charset, "us-ascii") {
+		if r, err := charsetReader(charset, bytes.NewReader(b)); err == nil {
+			if out, err := io.ReadAll(r); err == nil {
+				return string(out)
+			}
+		}
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	rs := make([]rune, len(b))
+	for i, c := range b {
+		rs[i] = rune(c)
+	}
+	return string(rs)
+}
