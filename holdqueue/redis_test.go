@@ -1,0 +1,193 @@
+package holdqueue
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/airlockmail/airlock/config"
+	"github.com/airlockmail/airlock/internal/testredis"
+	"github.com/airlockmail/airlock/seal"
+)
+
+func redisConfig(addr, prefix string) config.RedisStore {
+	c := config.DefaultHoldQueue().Redis
+	c.Addrs = []string{addr}
+	c.Prefix = prefix
+	return c
+}
+
+func openTestRedis(t testing.TB, addr, prefix string, k *Keys) *Redis {
+	t.Helper()
+	c := redisConfig(addr, prefix)
+	rdb, err := NewRedisClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	s, err := OpenRedis(context.Background(), rdb, c, k, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestRedisConformance(t *testing.T) {
+	srv := testredis.Start(t, testredis.Options{AOF: true})
+	n := 0
+	runConformance(t, func(t *testing.T) Store {
+		n++ // a prefix per subtest: a fresh, empty queue on the same server
+		return openTestRedis(t, srv.Addr(), fmt.Sprintf("t%d", n), testKeys(t))
+	})
+}
+
+// The suite again after a SIGKILL and restart of an AOF Redis: the scripts
+// are gone from the server's cache and must be reloaded transparently.
+func TestRedisConformanceAfterRestart(t *testing.T) {
+	srv := testredis.Start(t, testredis.Options{AOF: true})
+	k := testKeys(t)
+	s := openTestRedis(t, srv.Addr(), "r", k)
+	s.Hold(context.Background(), testMessage(1, sha("a")))
+	srv.Kill()
+	srv.Restart()
+	n := 0
+	runConformance(t, func(t *testing.T) Store {
+		n++
+		return openTestRedis(t, srv.Addr(), fmt.Sprintf("t%d", n), testKeys(t))
+	})
+}
+
+// Holds run while the server is SIGKILLed and restarted: every hold that
+// returned success is still there, whole, afterwards.
+func TestRedisKillDuringHolds(t *testing.T) {
+	srv := testredis.Start(t, testredis.Options{AOF: true})
+	k := testKeys(t)
+	s := openTestRedis(t, srv.Addr(), "kill", k)
+	ctx := context.Background()
+	var (
+		mu    sync.Mutex
+		acked = map[string][]byte{}
+		fails atomic.Int64
+		stop  atomic.Bool
+		wg    sync.WaitGroup
+	)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				m := testMessage(w*100000+i, sha(fmt.Sprint(i%7)))
+				m.Data = append(bytes.Repeat([]byte("x"), 2000), m.Data...)
+				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				id, err := s.Hold(cctx, m)
+				cancel()
+				if err != nil {
+					fails.Add(1)
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				mu.Lock()
+				acked[id] = m.Data
+				mu.Unlock()
+			}
+		}()
+	}
+	waitAcked := func(n int) {
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			mu.Lock()
+			l := len(acked)
+			mu.Unlock()
+			if l >= n {
+				return
+			}
+		}
+		t.Fatalf("fewer than %d holds acknowledged", n)
+	}
+	waitAcked(300)
+	srv.Kill() // mid-run: writers are in flight
+	// Down long enough that the client's retries give up: those holds
+	// must fail (the sender keeps the mail), never be acknowledged.
+	time.Sleep(1500 * time.Millisecond)
+	srv.Restart()
+	mu.Lock()
+	before := len(acked)
+	mu.Unlock()
+	waitAcked(before + 200)
+	stop.Store(true)
+	wg.Wait()
+	srv.Kill()
+	srv.Restart()
+	if fails.Load() == 0 {
+		t.Fatal("no hold failed: the kill did not land mid-run")
+	}
+	for id, data := range acked {
+		b, err := s.Body(ctx, id)
+		if err != nil {
+			t.Fatalf("acknowledged hold %s lost: %v", id, err)
+		}
+		if !bytes.Equal(b, data) {
+			t.Fatalf("acknowledged hold %s changed", id)
+		}
+		if _, err := s.Get(ctx, id); err != nil {
+			t.Fatalf("acknowledged hold %s: %v", id, err)
+		}
+	}
+	t.Logf("%d holds acknowledged, all present after two SIGKILLs; %d failed while the server was down", len(acked), fails.Load())
+}
+
+func TestRedisRefusesNoFsync(t *testing.T) {
+	srv := testredis.Start(t, testredis.Options{})
+	c := redisConfig(srv.Addr(), "nofsync")
+	rdb, _ := NewRedisClient(c)
+	defer rdb.Close()
+	_, err := OpenRedis(context.Background(), rdb, c, testKeys(t), quietLog())
+	if err == nil || !strings.Contains(err.Error(), "appendfsync") {
+		t.Fatalf("want refusal naming appendfsync, got %v", err)
+	}
+	c.AcceptNoFsync = true
+	s, err := OpenRedis(context.Background(), rdb, c, testKeys(t), quietLog())
+	if err != nil {
+		t.Fatalf("accept_no_fsync: %v", err)
+	}
+	s.Close()
+}
+
+func TestRedisSealedAndWrongKey(t *testing.T) {
+	srv := testredis.Start(t, testredis.Options{AOF: true})
+	s := openTestRedis(t, srv.Addr(), "sealed", testKeys(t))
+	ctx := context.Background()
+	if _, err := s.Hold(ctx, testMessage(1, sha("a"))); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dump bytes.Buffer
+	for _, k := range keys {
+		dump.WriteString(k)
+		b, _ := rdb.Dump(ctx, k).Bytes()
+		dump.Write(b)
+	}
+	for _, secret := range []string{"TOPSECRETBODY", "secret-subject", "alice1", "sender.example", "corp.example", "invoice1.zip", sha("a")} {
+		if bytes.Contains(bytes.ToLower(dump.Bytes()), []byte(strings.ToLower(secret))) {
+			t.Errorf("redis holds %q in clear", secret)
+		}
+	}
+	c := redisConfig(srv.Addr(), "sealed")
+	_, err = OpenRedis(ctx, rdb, c, testKeys(t), quietLog())
+	if !errors.Is(err, seal.ErrWrongKey) {
+		t.Fatalf("open with another key: %v", err)
+	}
+}
