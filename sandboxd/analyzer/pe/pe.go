@@ -1,0 +1,284 @@
+// Package pe is the sandboxd analyzer for executables: Windows PE (packed
+// or high-entropy sections, missing or odd imports, process-injection
+// import sets, an entry point outside the code, a forged or empty
+// signature directory, overlays, .NET loaders) and the basics of ELF and
+// Mach-O (packers, entropy, stripped headers).
+//
+// Parsing uses the standard library (debug/pe, debug/elf, debug/macho) on
+// the bytes in memory; their panics on hostile headers are recovered and
+// reported as a malformed file.
+package pe
+
+import (
+	"bytes"
+	"context"
+	"debug/pe"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
+)
+
+// Analyzer judges executables.
+type Analyzer struct{}
+
+// New returns the executable analyzer.
+func New() *Analyzer { return &Analyzer{} }
+
+// Name implements analyzer.Analyzer.
+func (*Analyzer) Name() string { return "pe" }
+
+// Version implements analyzer.Analyzer.
+func (*Analyzer) Version() string { return "1" }
+
+var machoMagics = [][]byte{{0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf}, {0xce, 0xfa, 0xed, 0xfe}, {0xcf, 0xfa, 0xed, 0xfe}}
+
+// Accepts takes files that start like a PE, ELF or Mach-O image.
+func (*Analyzer) Accepts(f *analyzer.File) bool {
+	d := f.Data
+	if bytes.HasPrefix(d, []byte("MZ")) || bytes.HasPrefix(d, []byte("\x7fELF")) {
+		return true
+	}
+	for _, m := range machoMagics {
+		if bytes.HasPrefix(d, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Analyze implements analyzer.Analyzer.
+func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (res analyzer.Result, err error) {
+	fs := &rules.Findings{Analyzer: a.Name()}
+	defer func() {
+		if r := recover(); r != nil {
+			fs.Add("malformed", rules.Medium, "the executable's headers are malformed (the parser gave up)", fmt.Sprint(r))
+			res = analyzer.Result{Findings: fs.List()}
+		}
+	}()
+	d := f.Data
+	switch {
+	case bytes.HasPrefix(d, []byte("MZ")):
+		analyzePE(ctx, d, fs)
+	case bytes.HasPrefix(d, []byte("\x7fELF")):
+		analyzeELF(ctx, d, fs)
+	default:
+		analyzeMachO(ctx, d, fs)
+	}
+	return analyzer.Result{Findings: fs.List()}, ctx.Err()
+}
+
+var packerSections = map[string]string{
+	"UPX0": "UPX", "UPX1": "UPX", "UPX2": "UPX", ".aspack": "ASPack", ".adata": "ASPack", ".petite": "Petite",
+	".MPRESS1": "MPRESS", ".MPRESS2": "MPRESS", ".nsp0": "NsPack", ".nsp1": "NsPack", ".packed": "packer",
+	".themida": "Themida", ".vmp0": "VMProtect", ".vmp1": "VMProtect", ".enigma1": "Enigma", "PEC2": "PECompact",
+	"pebundle": "PEBundle", "FSG!": "FSG", ".perplex": "Perplex", ".yP": "Y0da",
+}
+
+// Injection: allocate in another process, write there, run there.
+var (
+	injectAlloc = []string{"VirtualAllocEx", "NtAllocateVirtualMemory", "ZwAllocateVirtualMemory", "NtMapViewOfSection"}
+	injectWrite = []string{"WriteProcessMemory", "NtWriteVirtualMemory", "ZwWriteVirtualMemory", "NtMapViewOfSection"}
+	injectRun   = []string{"CreateRemoteThread", "CreateRemoteThreadEx", "NtCreateThreadEx", "RtlCreateUserThread", "QueueUserAPC", "SetThreadContext", "NtQueueApcThread"}
+	hollowing   = []string{"NtUnmapViewOfSection", "ZwUnmapViewOfSection"}
+	keylog      = []string{"SetWindowsHookExA", "SetWindowsHookExW", "GetAsyncKeyState"}
+	dynamic     = []string{"LoadLibraryA", "LoadLibraryW", "LoadLibraryExA", "LoadLibraryExW", "GetProcAddress", "LdrLoadDll", "LdrGetProcedureAddress"}
+)
+
+const (
+	scnCode    = 0x00000020
+	scnExecute = 0x20000000
+	scnWrite   = 0x80000000
+)
+
+func analyzePE(ctx context.Context, d []byte, fs *rules.Findings) {
+	f, err := pe.NewFile(bytes.NewReader(d))
+	if err != nil {
+		fs.Add("malformed", rules.Medium, "starts like a Windows executable but its headers are malformed", err.Error())
+		return
+	}
+	defer f.Close()
+	var ep uint32
+	var dirs []pe.DataDirectory
+	var dll bool
+	switch oh := f.OptionalHeader.(type) {
+	case *pe.OptionalHeader32:
+		ep, dirs = oh.AddressOfEntryPoint, oh.DataDirectory[:min(len(oh.DataDirectory), int(oh.NumberOfRvaAndSizes))]
+	case *pe.OptionalHeader64:
+		ep, dirs = oh.AddressOfEntryPoint, oh.DataDirectory[:min(len(oh.DataDirectory), int(oh.NumberOfRvaAndSizes))]
+	default:
+		fs.Add("malformed", rules.Medium, "a Windows executable without an optional header", "")
+		return
+	}
+	dll = f.Characteristics&pe.IMAGE_FILE_DLL != 0
+	dir := func(i int) pe.DataDirectory {
+		if i < len(dirs) {
+			return dirs[i]
+		}
+		return pe.DataDirectory{}
+	}
+	dotnet := dir(pe.IMAGE_DIRECTORY_ENTRY_COM_DESCRIPTOR).Size > 0
+
+	// Sections: packers, entropy, the entry point's home, the end of the image.
+	var lastEnd int64
+	epSection := (*pe.Section)(nil)
+	var highEntropy []string
+	for _, s := range f.Sections {
+		if rules.Done(ctx) {
+			return
+		}
+		name := strings.TrimRight(s.Name, "\x00")
+		if p, ok := packerSections[name]; ok {
+			fs.Add("packer", rules.Medium, "packed with "+p+" (the real code is hidden until it runs)", name)
+		}
+		end := int64(s.Offset) + int64(s.Size)
+		if s.Size > 0 && end <= int64(len(d)) {
+			lastEnd = max(lastEnd, end)
+			if s.Size >= 1024 {
+				if e := rules.Entropy(d[s.Offset:end]); e > 7.2 {
+					highEntropy = append(highEntropy, fmt.Sprintf("%s %.2f", name, e))
+				}
+			}
+		}
+		if ep >= s.VirtualAddress && ep < s.VirtualAddress+max(s.VirtualSize, s.Size) {
+			epSection = s
+		}
+		if s.Characteristics&scnExecute != 0 && s.Characteristics&scnWrite != 0 {
+			fs.Add("wx-section", rules.Low, "a section is both writable and executable (self-modifying or unpacking code)", name)
+		}
+	}
+	if len(highEntropy) > 0 && !dotnet {
+		fs.Add("high-entropy", rules.Medium, "sections look compressed or encrypted (entropy above 7.2 bits/byte)", strings.Join(highEntropy, ", "))
+	}
+	switch {
+	case ep == 0 && !dll:
+		fs.Add("no-entry-point", rules.Low, "an executable without an entry point", "")
+	case ep != 0 && epSection == nil:
+		fs.Add("entry-outside-sections", rules.High, "the entry point lies outside every section", fmt.Sprintf("0x%x", ep))
+	case ep != 0 && epSection.Characteristics&(scnCode|scnExecute) == 0:
+		fs.Add("entry-outside-code", rules.Medium, "the entry point lies in a section that is not marked as code", strings.TrimRight(epSection.Name, "\x00"))
+	case ep != 0 && len(f.Sections) > 1 && epSection == f.Sections[len(f.Sections)-1] && !dotnet:
+		fs.Add("entry-last-section", rules.Low, "the entry point lies in the last section (typical of packers and infectors)", strings.TrimRight(epSection.Name, "\x00"))
+	}
+
+	imports(f, dotnet, fs)
+	signature(d, dir(pe.IMAGE_DIRECTORY_ENTRY_SECURITY), fs)
+	overlay(d, lastEnd, dir(pe.IMAGE_DIRECTORY_ENTRY_SECURITY), fs)
+	if dotnet {
+		dotnetLoader(d, fs)
+	}
+}
+
+func imports(f *pe.File, dotnet bool, fs *rules.Findings) {
+	syms, err := f.ImportedSymbols()
+	if err != nil {
+		fs.Add("bad-imports", rules.Medium, "the import table is malformed", err.Error())
+		return
+	}
+	names := map[string]bool{}
+	for _, s := range syms {
+		fn, _, _ := strings.Cut(s, ":")
+		names[fn] = true
+	}
+	has := func(list []string) string {
+		for _, n := range list {
+			if names[n] {
+				return n
+			}
+		}
+		return ""
+	}
+	switch {
+	case len(names) == 0 && !dotnet:
+		fs.Add("no-imports", rules.Medium, "imports nothing (resolves its API at run time, as packers and shellcode loaders do)", "")
+	case !dotnet && len(names) <= 6 && has(dynamic) != "":
+		var l []string
+		for n := range names {
+			l = append(l, n)
+		}
+		sort.Strings(l)
+		fs.Add("few-imports", rules.Medium, "imports little more than LoadLibrary/GetProcAddress (resolves its API at run time)", strings.Join(l, " "))
+	}
+	a, w, r := has(injectAlloc), has(injectWrite), has(injectRun)
+	if a != "" && w != "" && r != "" {
+		fs.Add("process-injection", rules.High, "imports the API set for injecting code into another process", a+" "+w+" "+r)
+	}
+	if h := has(hollowing); h != "" && w != "" && (names["SetThreadContext"] || names["ResumeThread"]) {
+		fs.Add("process-hollowing", rules.High, "imports the API set for process hollowing", h+" "+w)
+	}
+	if names["GetAsyncKeyState"] && has(keylog[:2]) != "" {
+		fs.Add("keylogger-api", rules.Low, "imports keyboard hooks and key-state polling", "SetWindowsHookEx GetAsyncKeyState")
+	}
+	if names["IsDebuggerPresent"] && names["CheckRemoteDebuggerPresent"] {
+		fs.Add("anti-debug", rules.Low, "checks for debuggers", "IsDebuggerPresent CheckRemoteDebuggerPresent")
+	}
+}
+
+// signature checks the security directory (a file offset, not an RVA):
+// a claimed signature must lie in the file and start like a
+// WIN_CERTIFICATE with PKCS#7 content. The signature itself is not
+// verified here.
+func signature(d []byte, sec pe.DataDirectory, fs *rules.Findings) {
+	if sec.Size == 0 && sec.VirtualAddress == 0 {
+		return
+	}
+	off, size := int64(sec.VirtualAddress), int64(sec.Size)
+	if size < 8 || off <= 0 || off+size > int64(len(d)) {
+		fs.Add("forged-signature", rules.High, "claims an Authenticode signature that is not in the file", fmt.Sprintf("offset 0x%x size %d, file %d bytes", off, size, len(d)))
+		return
+	}
+	c := d[off : off+size]
+	length := int64(binary.LittleEndian.Uint32(c))
+	rev := binary.LittleEndian.Uint16(c[4:])
+	typ := binary.LittleEndian.Uint16(c[6:])
+	if length < 8 || length > size || rev != 0x0200 || typ != 0x0002 || len(c) < 9 || c[8] != 0x30 {
+		fs.Add("forged-signature", rules.High, "the Authenticode signature directory does not hold a signature", fmt.Sprintf("length %d revision 0x%x type %d", length, rev, typ))
+		return
+	}
+	fs.Add("signed", rules.Info, "carries an Authenticode signature (not verified here)", fmt.Sprintf("%d bytes", length))
+}
+
+// overlay looks at bytes after the last section (other than the signature).
+func overlay(d []byte, lastEnd int64, sec pe.DataDirectory, fs *rules.Findings) {
+	if lastEnd <= 0 || lastEnd >= int64(len(d)) {
+		return
+	}
+	end := int64(len(d))
+	if off := int64(sec.VirtualAddress); sec.Size > 0 && off >= lastEnd && off < end {
+		end = off
+	}
+	ov := d[lastEnd:end]
+	if len(ov) < 512 {
+		return
+	}
+	switch {
+	case bytes.HasPrefix(ov, []byte("MZ")):
+		fs.Add("overlay-executable", rules.High, "carries another executable appended after its image", fmt.Sprintf("%d bytes at 0x%x", len(ov), lastEnd))
+	case rules.ContainsEICAR(ov):
+		fs.AddEICAR("PE overlay")
+	case rules.Entropy(ov[:min(len(ov), 1<<20)]) > 7.2 && len(ov) > 64<<10:
+		fs.Add("overlay", rules.Low, "carries a large compressed or encrypted payload after its image", fmt.Sprintf("%d bytes at 0x%x", len(ov), lastEnd))
+	default:
+		fs.Add("overlay", rules.Info, "has data after its image (installers do this)", fmt.Sprintf("%d bytes", len(ov)))
+	}
+}
+
+// dotnetLoader: a .NET program whose metadata names the members that load
+// an assembly from base64 or a resource and invoke it.
+func dotnetLoader(d []byte, fs *rules.Findings) {
+	n := 0
+	var seen []string
+	for _, s := range []string{"FromBase64String", "GetManifestResourceStream", "CreateDecryptor", "\x00Load\x00", "\x00Invoke\x00", "EntryPoint"} {
+		if bytes.Contains(d, []byte(s)) {
+			n++
+			seen = append(seen, strings.Trim(s, "\x00"))
+		}
+	}
+	fs.Add("dotnet", rules.Info, "a .NET program", "")
+	if n >= 3 && bytes.Contains(d, []byte("\x00Load\x00")) {
+		fs.Add("dotnet-loader", rules.High, "a .NET program that decodes and loads another assembly in memory", strings.Join(seen, " "))
+	}
+}
