@@ -87,7 +87,7 @@ func TestRedisKillDuringHolds(t *testing.T) {
 			for i := 0; !stop.Load(); i++ {
 				m := testMessage(w*100000+i, sha(fmt.Sprint(i%7)))
 				m.Data = append(bytes.Repeat([]byte("x"), 2000), m.Data...)
-				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				cctx, cancel := context.WithTimeout(ctx, time.Second)
 				id, err := s.Hold(cctx, m)
 				cancel()
 				if err != nil {
@@ -116,7 +116,7 @@ func TestRedisKillDuringHolds(t *testing.T) {
 	srv.Kill() // mid-run: writers are in flight
 	// Down long enough that the client's retries give up: those holds
 	// must fail (the sender keeps the mail), never be acknowledged.
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(2500 * time.Millisecond)
 	srv.Restart()
 	mu.Lock()
 	before := len(acked)
