@@ -1,0 +1,51 @@
+package smtpsink
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+func send(t *testing.T, addr, from string, to []string, body string) error {
+	t.Helper()
+	return smtp.SendMail(addr, nil, from, to, strings.NewReader(body))
+}
+
+func TestSinkRecordsAndRefuses(t *testing.T) {
+	s := Start(t, Options{})
+	body := "Subject: hi\r\n\r\nline with trailing space \r\n.dot line\r\n"
+	if err := send(t, s.Addr(), "a@x.example", []string{"b@y.example"}, body); err != nil {
+		t.Fatal(err)
+	}
+	s.RejectRcpt("NO@y.example", 550, "no such user")
+	err := send(t, s.Addr(), "a@x.example", []string{"no@y.example"}, body)
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 550 {
+		t.Fatalf("rejected rcpt: %v", err)
+	}
+	s.FailNext(1, 451, "later")
+	err = send(t, s.Addr(), "a@x.example", []string{"b@y.example"}, body)
+	if !errors.As(err, &se) || se.Code != 451 {
+		t.Fatalf("fail next: %v", err)
+	}
+	if err := send(t, s.Addr(), "c@x.example", []string{"b@y.example", "d@y.example"}, body); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	msgs, err := s.Wait(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].From != "a@x.example" || string(msgs[0].Data) != body || len(msgs[1].To) != 2 {
+		t.Fatalf("recorded %+v", msgs)
+	}
+	s.Reset()
+	if s.Count() != 0 {
+		t.Fatal("reset kept messages")
+	}
+}
