@@ -12,7 +12,12 @@ import (
 
 func send(t *testing.T, addr, from string, to []string, body string) error {
 	t.Helper()
-	return smtp.SendMail(addr, nil, from, to, strings.NewReader(body))
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.SendMail(from, to, strings.NewReader(body))
 }
 
 func TestSinkRecordsAndRefuses(t *testing.T) {
