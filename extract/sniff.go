@@ -32,6 +32,20 @@ func Sniff(data []byte) string {
 		if bytes.Contains(data, []byte("vbaProject.bin")) {
 			return "application/vnd.ms-office.macroenabled"
 		}
+	case m == "application/x-bzip2":
+		// mimetype takes any "BZh" for bzip2; a real stream has a block
+		// size digit and a block or end-of-stream magic after it.
+		if len(data) < 10 || data[3] < '1' || data[3] > '9' ||
+			string(data[4:10]) != "1AY&SY" && string(data[4:10]) != "\x17rE8P\x90" {
+			if s := scriptMarker(data); s != "" {
+				return s
+			}
+			return "text/plain"
+		}
+	case m == "text/html":
+		if bytes.Contains(bytes.ToLower(data[:min(len(data), 8192)]), []byte("<hta:application")) {
+			return "application/hta"
+		}
 	case m == "text/plain" || m == "application/octet-stream":
 		if s := scriptMarker(data); s != "" {
 			return s
