@@ -2,9 +2,9 @@ package extract
 
 import (
 	"bytes"
-	"encoding/base64"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"strings"
