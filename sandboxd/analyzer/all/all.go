@@ -8,9 +8,17 @@ import (
 
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/archive"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/diskimage"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/eicar"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/filetype"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/hashlist"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/lnk"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/office"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/onenote"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/pdf"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/pe"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/script"
 )
 
 // Env is what a constructor may use: the whole configuration (paths are
@@ -31,6 +39,14 @@ var registry = []constructor{
 	func(e Env) (analyzer.Analyzer, error) {
 		return hashlist.Load(e.Config.Path(e.Config.Sandboxd.HashListFile))
 	},
+	func(Env) (analyzer.Analyzer, error) { return pe.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return office.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return pdf.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return script.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return lnk.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return onenote.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return diskimage.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return archive.New(), nil },
 }
 
 // Analyzers builds every configured analyzer.
