@@ -1,0 +1,117 @@
+package policy
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/airlockmail/airlock/config"
+	"github.com/airlockmail/airlock/extract"
+	"github.com/airlockmail/airlock/verdict"
+)
+
+func newPolicy(t *testing.T, edit func(*config.Policy)) *Policy {
+	t.Helper()
+	c := config.DefaultPolicy()
+	if edit != nil {
+		edit(&c)
+	}
+	p, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestInternal(t *testing.T) {
+	p := newPolicy(t, func(c *config.Policy) {
+		c.InternalNetworks = []string{"10.0.0.0/8", "192.0.2.7"}
+	})
+	for _, c := range []struct {
+		env  Envelope
+		want bool
+	}{
+		{Envelope{ClientAddr: netip.MustParseAddr("10.1.2.3")}, true},
+		{Envelope{ClientAddr: netip.MustParseAddr("::ffff:10.1.2.3")}, true}, // v4-mapped
+		{Envelope{ClientAddr: netip.MustParseAddr("192.0.2.7")}, true},
+		{Envelope{ClientAddr: netip.MustParseAddr("192.0.2.8")}, false},
+		{Envelope{ClientAddr: netip.MustParseAddr("203.0.113.1"), AuthUser: "alice"}, true},
+		{Envelope{}, false},
+	} {
+		if got, why := p.Internal(c.env); got != c.want {
+			t.Errorf("%+v: internal=%v (%s), want %v", c.env, got, why, c.want)
+		}
+	}
+	q := newPolicy(t, func(c *config.Policy) { c.AuthenticatedIsInternal = false })
+	if got, _ := q.Internal(Envelope{AuthUser: "alice"}); got {
+		t.Error("authenticated counted as internal when configured not to")
+	}
+}
+
+func TestMessageExclusions(t *testing.T) {
+	p := newPolicy(t, func(c *config.Policy) {
+		c.Exclusions.Senders = []string{"partner.example", "boss@example.net"}
+		c.Exclusions.Recipients = []string{"@abuse.example.org"}
+	})
+	for _, c := range []struct {
+		env  Envelope
+		want bool
+	}{
+		{Envelope{MailFrom: "x@partner.example"}, true},
+		{Envelope{MailFrom: "<x@mail.partner.example>"}, true}, // subdomain
+		{Envelope{MailFrom: "BOSS@example.net"}, true},
+		{Envelope{MailFrom: "other@example.net"}, false},
+		{Envelope{MailFrom: "a@b.c", RcptTo: []string{"r@abuse.example.org"}}, true},
+		{Envelope{MailFrom: "a@b.c", RcptTo: []string{"r@abuse.example.org", "ceo@example.org"}}, false},
+	} {
+		if got, why := p.Excluded(c.env); got != c.want {
+			t.Errorf("%+v: excluded=%v (%s), want %v", c.env, got, why, c.want)
+		}
+	}
+}
+
+func TestFileDecisions(t *testing.T) {
+	const allowed = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	const blocked = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	p := newPolicy(t, func(c *config.Policy) {
+		c.Exclusions.SHA256 = []string{strings.ToUpper(allowed)}
+		c.Exclusions.Extensions = []string{"docx", ".exe"}
+		c.BlockHashes = []string{blocked}
+	})
+	for _, c := range []struct {
+		name string
+		f    extract.File
+		want Action
+	}{
+		{"pe", extract.File{Name: "a.exe", SniffedType: "application/vnd.microsoft.portable-executable", Category: verdict.Executable, SHA256: "cc"}, Sandbox},
+		{"image", extract.File{Name: "a.png", SniffedType: "image/png", Category: verdict.Other}, Skip},
+		{"allowed hash", extract.File{Name: "a.js", Category: verdict.Script, SHA256: allowed}, Allow},
+		{"blocked hash", extract.File{Name: "a.js", Category: verdict.Script, SHA256: blocked}, Block},
+		{"excluded ext", extract.File{Name: "a.docx", SniffedType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", Category: verdict.Document}, Skip},
+		// The extension does not excuse a PE.
+		{"excluded ext but PE", extract.File{Name: "a.docx", SniffedType: "application/vnd.microsoft.portable-executable", Category: verdict.Executable}, Sandbox},
+		{"encrypted", extract.File{Name: "a.zip", Category: verdict.Archive, Flags: extract.Flags{Encrypted: true}, Problem: "encrypted"}, Unscannable},
+		{"nested mail", extract.File{Name: "f.eml", Category: verdict.Other, Container: true}, Skip},
+	} {
+		d := p.File(&c.f)
+		if d.Action != c.want {
+			t.Errorf("%s: %s (%s), want %s", c.name, d.Action, d.Reason, c.want)
+		}
+	}
+	// Runtime exclusions.
+	q := p.WithAllowedHashes([]string{"cc"})
+	if d := q.File(&extract.File{Category: verdict.Executable, SHA256: "cc"}); d.Action != Allow {
+		t.Errorf("runtime exclusion: %s", d.Action)
+	}
+	if d := p.File(&extract.File{Category: verdict.Executable, SHA256: "cc"}); d.Action != Sandbox {
+		t.Error("WithAllowedHashes changed the original policy")
+	}
+}
+
+func TestActions(t *testing.T) {
+	p := newPolicy(t, nil)
+	if p.ActionFor(verdict.Malicious) != config.ActionReject || p.ActionFor(verdict.Clean) != config.ActionDeliver ||
+		p.ActionFor(verdict.Unscannable) != config.ActionQuarantine {
+		t.Errorf("default actions: %+v", p.Config().Actions)
+	}
+}
