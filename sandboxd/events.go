@@ -45,7 +45,9 @@ func (h *hub) run(ctx context.Context) {
 		return
 	}
 	for ctx.Err() == nil {
-		evs, err := h.store.Events(ctx, last, 1000, 5*time.Second)
+		// A short block: go-redis does not abort a blocking read when ctx is
+		// cancelled, so this bounds how long shutdown waits.
+		evs, err := h.store.Events(ctx, last, 1000, time.Second)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.log.Warn("event hub: read events", "err", err)

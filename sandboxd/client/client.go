@@ -173,7 +173,11 @@ func (c *Client) do(ctx context.Context, method, path string, body *bytes.Reader
 				body.Seek(0, io.SeekStart)
 			}
 		}
-		err = c.once(ctx, method, path, body, hdr, out)
+		var rb io.Reader // a nil *bytes.Reader must stay a nil io.Reader
+		if body != nil {
+			rb = body
+		}
+		err = c.once(ctx, method, path, rb, hdr, out)
 		var ae *Error
 		if err == nil || ctx.Err() != nil || (errors.As(err, &ae) && !ae.Temporary()) {
 			return err
@@ -185,11 +189,7 @@ func (c *Client) do(ctx context.Context, method, path string, body *bytes.Reader
 func (c *Client) once(ctx context.Context, method, path string, body io.Reader, hdr http.Header, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var rb io.Reader
-	if body != nil {
-		rb = body
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.url(path), rb)
+	req, err := http.NewRequestWithContext(ctx, method, c.url(path), body)
 	if err != nil {
 		return err
 	}

@@ -712,3 +712,6 @@ func (s *Bolt) Meta(ctx context.Context, key string) (string, error) {
 	})
 	return string(v), err
 }
+
+// Dir is the store's directory.
+func (s *Bolt) Dir() string { return s.dir }
