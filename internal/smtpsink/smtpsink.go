@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"strings"
 	"sync"
@@ -90,6 +91,8 @@ func New(opts Options) (*Sink, error) {
 	srv.ReadTimeout = time.Minute
 	srv.WriteTimeout = time.Minute
 	srv.AllowInsecureAuth = true
+	// Clients that hang up (a killed release loop) are expected here.
+	srv.ErrorLog = log.New(io.Discard, "", 0)
 	s.srv = srv
 	go srv.Serve(ln)
 	return s, nil
