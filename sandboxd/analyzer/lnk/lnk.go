@@ -246,7 +246,7 @@ func Inspect(ctx context.Context, b []byte, fs *rules.Findings) {
 	}
 	if strings.TrimSpace(l.Arguments) != "" {
 		t := script.Scan(ctx, cmd, fs)
-		if bin != "" && (t.Download || t.Obfuscated || t.Eval) {
+		if bin != "" && (t.Download || t.Obfuscated || t.Eval || fs.Has("lolbin")) {
 			fs.Add("shortcut-dropper", rules.Critical, "the shortcut starts "+bin+" to fetch, decode or evaluate code", cmd)
 		}
 	}

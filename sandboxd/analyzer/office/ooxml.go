@@ -79,6 +79,8 @@ func (a *Analyzer) analyzeOOXML(ctx context.Context, d []byte, fs *rules.Finding
 		lower := strings.ToLower(name)
 		base := path.Base(lower)
 		switch {
+		case strings.Contains(lower, "/activex/"):
+			fs.Add("activex", rules.Medium, "embeds ActiveX controls", name)
 		case base == "vbaproject.bin":
 			if b := read(f); b != nil {
 				a.analyzeOLE(ctx, b, fs, res)
@@ -105,8 +107,6 @@ func (a *Analyzer) analyzeOOXML(ctx context.Context, d []byte, fs *rules.Finding
 			if b := read(f); bytes.Contains(b, []byte("ddeLink")) {
 				fs.Add("dde", rules.High, "has a DDE link that can start a program", ddeEvidence(b))
 			}
-		case strings.Contains(lower, "/activex/"):
-			fs.Add("activex", rules.Medium, "embeds ActiveX controls", name)
 		case strings.Contains(lower, "/embeddings/"):
 			b := read(f)
 			fs.Add("embedded-object", rules.Info, "embeds an object", name)

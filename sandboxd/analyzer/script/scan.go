@@ -35,12 +35,12 @@ type pattern struct {
 func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }
 
 var (
-	execRe = re(`(?i)(\.run\s*[\(" ]|\.exec\s*\(|\bshell\s*\(|shellexecute|\bstart-process\b|\bprocess\]?::start|\bwinexec\b|\bcreateprocess|\binvoke-item\b)`)
+	execRe = re(`(?im)(^\s*start\s+|\.run\s*[\(" ]|\.exec\s*\(|\bshell\s*\(|shellexecute|\bstart-process\b|\bprocess\]?::start|\bwinexec\b|\bcreateprocess|\binvoke-item\b)`)
 	// Network fetches that a browser script never does: COM HTTP objects,
 	// .NET web clients, PowerShell cmdlets, LOLBins, the URLMON API.
 	downloadRe = re(`(?i)(msxml2\.(server)?xmlhttp|microsoft\.xmlhttp|winhttp\.winhttprequest|net\.webclient|downloadstring|downloadfile|downloaddata|invoke-webrequest|\biwr\s|invoke-restmethod|\birm\s|start-bitstransfer|urldownloadtofile|bitsadmin\s+/transfer|certutil(\.exe)?\s+[^\n]*-urlcache|\bnet\.http\.httpclient)`)
-	saveRe     = re(`(?i)(adodb\.stream|savetofile|\.createtextfile|\bopentextfile\s*\([^\n]*,\s*[28]\b|writeallbytes|set-content\s[^\n]*-encoding\s+byte|\[io\.file\]::write)`)
-	evalRe     = re(`(?i)(\beval\s*\(|\bexecuteglobal\b|\bexecute\s*\(|^\s*execute\s|\biex\b|invoke-expression|\bnew\s+function\s*\(|\bsetTimeout\s*\(\s*["'])`)
+	saveRe     = re(`(?i)(certutil(\.exe)?\s[^\n]*-urlcache|adodb\.stream|savetofile|\.createtextfile|\bopentextfile\s*\([^\n]*,\s*[28]\b|writeallbytes|set-content\s[^\n]*-encoding\s+byte|\[io\.file\]::write)`)
+	evalRe     = re(`(?im)(\beval\s*\(|\bexecuteglobal\b|\bexecute\s*\(|^\s*execute\s|\biex\b|invoke-expression|\bnew\s+function\s*\(|\bsetTimeout\s*\(\s*["'])`)
 	wshRe      = re(`(?i)(wscript\.shell|wscript\.createobject|new\s+activexobject|scripting\.filesystemobject|shell\.application|\bwscript\.(run|sleep|scriptfullname)\b|getobject\s*\(\s*"winmgmts)`)
 	shellRe    = re(`(?i)\b(powershell(\.exe)?|pwsh|cmd(\.exe)?\s+/[ck]|mshta(\.exe)?|wscript(\.exe)?\s|cscript(\.exe)?\s|rundll32(\.exe)?|regsvr32(\.exe)?)\b`)
 	hiddenRe   = re(`(?i)(-w(indowstyle)?\s+h(idden)?\b|-nop(rofile)?\b[^\n]*-ex(ecutionpolicy)?\s+bypass|-ex(ecutionpolicy)?\s+bypass|-noni(nteractive)?\b)`)

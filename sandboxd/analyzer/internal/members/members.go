@@ -79,6 +79,10 @@ func Judge(ctx context.Context, files []extract.File, fs *rules.Findings) Summar
 		}
 		isExe := f.Category == verdict.Executable || rules.IsExecutableName(name)
 		isScript := f.Category == verdict.Script || rules.HasExt(ext, ".js", ".jse", ".vbs", ".vbe", ".wsf", ".hta", ".ps1", ".bat", ".cmd", ".lnk", ".url")
+		if strings.EqualFold(name, "autorun.inf") {
+			// Judged by the disk image analyzer, with what it opens.
+			isScript, isExe = false, false
+		}
 		switch {
 		case isScript:
 			scripts = append(scripts, name)
