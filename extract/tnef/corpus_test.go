@@ -298,4 +298,30 @@ func TestOLEObjectsAreCompoundFiles(t *testing.T) {
 	}
 }
 
-func readSeed(path string) ([]byte, error) { return os.ReadFile(path) }
+// BenchmarkDecodeCorpus decodes every corpus sample once per iteration;
+// the bytes/s figure is over the samples' total size.
+func BenchmarkDecodeCorpus(b *testing.B) {
+	paths, _ := filepath.Glob(filepath.Join(corpusDir, "tnef", "*", "*.tnef"))
+	if len(paths) == 0 {
+		b.Fatalf("no corpus at %s", corpusDir)
+	}
+	var inputs [][]byte
+	var total int64
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inputs = append(inputs, data)
+		total += int64(len(data))
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, in := range inputs {
+			if _, err := Decode(in, Limits{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
