@@ -24,6 +24,11 @@ type Extract struct {
 	MaxRatio int `yaml:"max_ratio"`
 	// Timeout bounds the walk of one message. Default 10s.
 	Timeout time.Duration `yaml:"timeout"`
+	// Isolate walks each message in a child process (`airlock
+	// extract-worker`) with CPU-time and memory limits, so that a parser
+	// loop cannot hurt the process that talks to the MTA. Costs a process
+	// start (a few ms) per message with attachments. Default true.
+	Isolate bool `yaml:"isolate"`
 }
 
 // DefaultExtract returns limits chosen for real mail.
@@ -35,6 +40,7 @@ func DefaultExtract() Extract {
 		MaxTotalBytes: 256 << 20,
 		MaxRatio:      100,
 		Timeout:       10 * time.Second,
+		Isolate:       true,
 	}
 }
 
