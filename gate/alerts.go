@@ -1,0 +1,310 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/airlockmail/airlock/seal"
+	"github.com/airlockmail/airlock/verdict"
+)
+
+// Delivered is a message the gate let through, kept (sealed) for the
+// retention period so that a later reclassification of one of its files
+// can name it.
+type Delivered struct {
+	// ID is the hold queue id when the message was held first, else the
+	// MTA's queue id.
+	ID         string          `json:"id"`
+	MTAQueueID string          `json:"mta_queue_id,omitempty"`
+	At         time.Time       `json:"at"`
+	MailFrom   string          `json:"mail_from"`
+	RcptTo     []string        `json:"rcpt_to"`
+	Subject    string          `json:"subject,omitempty"`
+	Files      []DeliveredFile `json:"files"`
+}
+
+// DeliveredFile is one judged file of a delivered message.
+type DeliveredFile struct {
+	Path    string          `json:"path"`
+	SHA256  string          `json:"sha256"`
+	Verdict verdict.Verdict `json:"verdict"`
+}
+
+// Alert says that a file in mail already delivered is now judged worse.
+type Alert struct {
+	Time     time.Time       `json:"time"`
+	SHA256   string          `json:"sha256"`
+	Verdict  verdict.Verdict `json:"verdict"`
+	Previous verdict.Verdict `json:"previous,omitempty"`
+	// Message is the delivered message, with its recipients, so an admin
+	// can act.
+	Message Delivered `json:"message"`
+	// Path of the file inside the message.
+	Path string `json:"path"`
+}
+
+// AlertsConfig configures retro alerts.
+type AlertsConfig struct {
+	// Path of the bbolt file holding delivered messages' hashes.
+	Path string
+	// Key (32 bytes) seals records and keys the hash index.
+	Key []byte
+	// Retention is how long delivered messages are remembered (default
+	// 30 days).
+	Retention time.Duration
+	// Webhook receives each alert as a JSON POST ("" = none).
+	Webhook string
+	// Keep bounds the in-memory list shown on the web page (default 1000).
+	Keep int
+}
+
+// Alerts remembers delivered mail and raises alerts on reclassification.
+type Alerts struct {
+	cfg  AlertsConfig
+	db   *bbolt.DB
+	seal *seal.Key
+	http *http.Client
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	recent []Alert
+	wg     sync.WaitGroup
+}
+
+var (
+	bucketMsgs  = []byte("delivered")
+	bucketIndex = []byte("by_hash")
+)
+
+// OpenAlerts opens (or creates) the delivered-mail log.
+func OpenAlerts(cfg AlertsConfig, log *slog.Logger) (*Alerts, error) {
+	if len(cfg.Key) != 32 {
+		return nil, errors.New("alerts: key must be 32 bytes")
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.Keep <= 0 {
+		cfg.Keep = 1000
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	k, err := seal.NewKey(cfg.Key)
+	if err != nil {
+		return nil, fmt.Errorf("alerts key: %w", err)
+	}
+	db, err := bbolt.Open(cfg.Path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open delivered log %s: %w", cfg.Path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketMsgs, bucketIndex} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("delivered log %s: %w", cfg.Path, err)
+	}
+	return &Alerts{cfg: cfg, db: db, seal: k, http: &http.Client{Timeout: 10 * time.Second}, log: log}, nil
+}
+
+// Close waits for webhook posts in flight and closes the file.
+func (a *Alerts) Close() error {
+	a.wg.Wait()
+	return a.db.Close()
+}
+
+func (a *Alerts) token(sha string) []byte {
+	m := hmac.New(sha256.New, a.cfg.Key)
+	m.Write([]byte("sha256:" + sha))
+	return m.Sum(nil)[:16]
+}
+
+// Record remembers a delivered message's files.
+func (a *Alerts) Record(d Delivered) error {
+	if len(d.Files) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	// Time first: purging walks the oldest keys.
+	key := make([]byte, 8, 8+len(d.ID))
+	binary.BigEndian.PutUint64(key, uint64(d.At.UnixNano()))
+	key = append(key, d.ID...)
+	sealed := a.seal.Seal(b, key)
+	// bbolt's Batch shares one fsync between concurrent callers.
+	return a.db.Batch(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bucketMsgs).Put(key, sealed); err != nil {
+			return err
+		}
+		idx := tx.Bucket(bucketIndex)
+		for _, f := range d.Files {
+			if f.SHA256 == "" {
+				continue
+			}
+			if err := idx.Put(append(a.token(f.SHA256), key...), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ByHash returns the delivered messages that carried sha.
+func (a *Alerts) ByHash(sha string) ([]Delivered, error) {
+	tok := a.token(sha)
+	var out []Delivered
+	err := a.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketIndex).Cursor()
+		msgs := tx.Bucket(bucketMsgs)
+		for k, _ := c.Seek(tok); k != nil && bytes.HasPrefix(k, tok); k, _ = c.Next() {
+			mk := k[len(tok):]
+			sealed := msgs.Get(mk)
+			if sealed == nil {
+				continue
+			}
+			pt, err := a.seal.Open(sealed, mk)
+			if err != nil {
+				return fmt.Errorf("delivered record: %w", err)
+			}
+			var d Delivered
+			if err := json.Unmarshal(pt, &d); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Purge forgets messages delivered before the retention period.
+func (a *Alerts) Purge(now time.Time) (int, error) {
+	limit := make([]byte, 8)
+	binary.BigEndian.PutUint64(limit, uint64(now.Add(-a.cfg.Retention).UnixNano()))
+	n := 0
+	err := a.db.Update(func(tx *bbolt.Tx) error {
+		msgs, idx := tx.Bucket(bucketMsgs), tx.Bucket(bucketIndex)
+		c := msgs.Cursor()
+		for k, v := c.First(); k != nil && bytes.Compare(k[:8], limit) < 0; k, v = c.Next() {
+			if pt, err := a.seal.Open(v, k); err == nil {
+				var d Delivered
+				if json.Unmarshal(pt, &d) == nil {
+					for _, f := range d.Files {
+						idx.Delete(append(a.token(f.SHA256), k...))
+					}
+				}
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Reclassified raises an alert for every delivered message carrying sha,
+// now judged v (suspicious or worse), and posts each to the webhook.
+func (a *Alerts) Reclassified(sha string, v, previous verdict.Verdict, now time.Time) ([]Alert, error) {
+	if !v.AtLeast(verdict.Suspicious) {
+		return nil, nil
+	}
+	ds, err := a.ByHash(sha)
+	if err != nil {
+		return nil, err
+	}
+	var out []Alert
+	for _, d := range ds {
+		al := Alert{Time: now, SHA256: sha, Verdict: v, Previous: previous, Message: d}
+		for _, f := range d.Files {
+			if f.SHA256 == sha {
+				al.Path = f.Path
+				if previous == verdict.Unknown {
+					al.Previous = f.Verdict
+				}
+				break
+			}
+		}
+		out = append(out, al)
+	}
+	a.mu.Lock()
+	a.recent = append(a.recent, out...)
+	if over := len(a.recent) - a.cfg.Keep; over > 0 {
+		a.recent = append([]Alert(nil), a.recent[over:]...)
+	}
+	a.mu.Unlock()
+	for _, al := range out {
+		a.log.Warn("retro alert: delivered mail carries a file now judged worse",
+			"id", al.Message.ID, "sha256", sha, "verdict", v, "recipients", len(al.Message.RcptTo))
+		if a.cfg.Webhook != "" {
+			a.wg.Add(1)
+			go func(al Alert) {
+				defer a.wg.Done()
+				a.post(al)
+			}(al)
+		}
+	}
+	return out, nil
+}
+
+// List returns the recent alerts, newest last.
+func (a *Alerts) List() []Alert {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]Alert(nil), a.recent...)
+}
+
+// post sends one alert, retrying a few times on failure.
+func (a *Alerts) post(al Alert) {
+	body, _ := json.Marshal(al)
+	delay := 500 * time.Millisecond
+	for try := 0; try < 4; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.cfg.Webhook, bytes.NewReader(body))
+		if err != nil {
+			cancel()
+			a.log.Error("alert webhook", "err", err)
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := a.http.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			cancel()
+			if resp.StatusCode < 300 {
+				return
+			}
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		} else {
+			cancel()
+		}
+		a.log.Warn("alert webhook failed", "try", try+1, "err", err)
+		time.Sleep(delay)
+		delay *= 2
+	}
+}
+
+// hexID is a short printable id for messages delivered with no queue id.
+func hexID(b []byte) string { return hex.EncodeToString(b) }

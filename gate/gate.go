@@ -1,0 +1,422 @@
+// Package gate is the one decision core of Airlock's mail path, shared by
+// the milter and the SMTP proxy: a message goes in (envelope and bytes), a
+// decision comes out — deliver now with headers, hold (already stored
+// durably, with its pending hashes and deadline), reject with an SMTP reply,
+// or quarantine (stored and quarantined) — with the reasons for each file.
+//
+// It promises:
+//   - a Hold or Quarantine decision is returned only after the hold queue
+//     said the message is durable; when the store cannot be written the
+//     answer is a temporary *Error (451) and the sender keeps the mail;
+//   - only files sandboxd has never seen are uploaded, after one batched
+//     lookup; final verdicts are cached;
+//   - verdicts reach held mail through sandboxd's event stream, with a
+//     periodic re-lookup (and re-upload from the held copy) as the fallback
+//     when the stream breaks or sandboxd was down;
+//   - internal or authenticated mail, excluded senders/recipients and mail
+//     carrying a valid release header pass unscanned (a release header
+//     passes once per queue id);
+//   - a reclassification to suspicious or worse of a file in mail already
+//     delivered raises an alert (list and webhook) naming the message.
+package gate
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/textproto"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/airlockmail/airlock/config"
+	"github.com/airlockmail/airlock/deliver"
+	"github.com/airlockmail/airlock/deliver/releasehdr"
+	"github.com/airlockmail/airlock/extract"
+	"github.com/airlockmail/airlock/holdqueue"
+	"github.com/airlockmail/airlock/policy"
+	"github.com/airlockmail/airlock/sandboxd/api"
+	"github.com/airlockmail/airlock/verdict"
+)
+
+// Config is what the gate needs to decide.
+type Config struct {
+	// Policy is the compiled policy.
+	Policy *policy.Policy
+	// Extract bounds the walk through each message.
+	Extract config.Extract
+	// Retention is what uploads ask sandboxd to keep.
+	Retention api.Retention
+	// ReleaseKey checks the release header added by deliver/ (nil: no
+	// release header is trusted).
+	ReleaseKey []byte
+	// Node names this process in histories.
+	Node string
+	// Relookup is how often pending hashes are looked up again when no
+	// event came (default 30s).
+	Relookup time.Duration
+	// CacheTTL is how long a final verdict is trusted without asking
+	// (default 10m; a reclassification event updates it at once).
+	CacheTTL time.Duration
+	// CacheSize bounds the verdict cache (default 100000 hashes).
+	CacheSize int
+	// Alerts receives retro alerts (nil: no alerts).
+	Alerts *Alerts
+}
+
+// Gate decides. Safe for concurrent use; one per process.
+type Gate struct {
+	cfg   Config
+	pol   atomic.Pointer[policy.Policy]
+	sbx   Sandbox
+	store HoldStore
+	log   *slog.Logger
+	now   func() time.Time
+
+	cache   *cache
+	waiters *waiters
+
+	pendMu  sync.Mutex
+	pending map[string]struct{} // hashes held mail waits for
+
+	releasedMu sync.Mutex
+	released   map[string]time.Time // release-header queue ids used, until expiry
+
+	connected atomic.Bool
+}
+
+// New builds a gate. sbx may be nil (no sandbox: every file to judge is
+// held until the timeout action).
+func New(cfg Config, sbx Sandbox, store HoldStore, log *slog.Logger) (*Gate, error) {
+	if cfg.Policy == nil {
+		return nil, errors.New("gate: no policy")
+	}
+	if store == nil {
+		return nil, errors.New("gate: no hold store")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Relookup <= 0 {
+		cfg.Relookup = 30 * time.Second
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 10 * time.Minute
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 100000
+	}
+	if cfg.Retention == "" {
+		cfg.Retention = api.Retain30d
+	}
+	g := &Gate{
+		cfg:      cfg,
+		sbx:      sbx,
+		store:    store,
+		log:      log,
+		now:      time.Now,
+		cache:    newCache(cfg.CacheSize, cfg.CacheTTL),
+		waiters:  newWaiters(),
+		pending:  map[string]struct{}{},
+		released: map[string]time.Time{},
+	}
+	g.pol.Store(cfg.Policy)
+	return g, nil
+}
+
+// SetPolicy swaps the policy (a reload, or exclusions added by an admin).
+func (g *Gate) SetPolicy(p *policy.Policy) { g.pol.Store(p) }
+
+// SandboxConnected reports whether the event stream is connected now.
+func (g *Gate) SandboxConnected() bool { return g.connected.Load() }
+
+// Decide judges one message. The error, when not nil, is an *Error (a
+// temporary one unless the message is refused for good).
+func (g *Gate) Decide(ctx context.Context, m *Message) (*Decision, error) {
+	pol := g.pol.Load()
+	log := g.log.With("mta_queue_id", m.MTAQueueID)
+
+	if d := g.checkRelease(m.Data); d != nil {
+		log.Info("release header valid, passing", "queue_id", d.QueueID)
+		return d, nil
+	}
+	if ok, why := pol.Internal(m.Envelope); ok {
+		d := &Decision{Action: Deliver, Reason: why}
+		d.Headers = []Header{{deliver.FieldVerdict, d.verdictLine()}}
+		return d, nil
+	}
+	if ok, why := pol.Excluded(m.Envelope); ok {
+		d := &Decision{Action: Deliver, Reason: why}
+		d.Headers = []Header{{deliver.FieldVerdict, d.verdictLine()}}
+		return d, nil
+	}
+
+	res, err := extract.Walk(ctx, m.Data, extract.Options{Limits: g.cfg.Extract, KeepData: true})
+	if err != nil {
+		return nil, TempFail("message could not be inspected, try again later", err)
+	}
+	d := &Decision{Scanned: true}
+	data := map[string]*extract.File{}
+	var toJudge []string
+	for i := range res.Files {
+		f := &res.Files[i]
+		fd := pol.File(f)
+		fr := FileResult{Path: f.Path, SHA256: f.SHA256, Category: f.Category, Size: f.Size,
+			Action: fd.Action, Verdict: fd.Verdict, Reason: fd.Reason}
+		if fd.Verdict != verdict.Unknown {
+			fr.Source = "policy"
+		}
+		if fd.Action == policy.Sandbox {
+			if _, seen := data[f.SHA256]; !seen {
+				toJudge = append(toJudge, f.SHA256)
+			}
+			data[f.SHA256] = f
+		}
+		d.Files = append(d.Files, fr)
+	}
+	verdicts := g.judge(ctx, toJudge, data, log)
+	g.apply(d, verdicts)
+
+	// Wait inline only when waiting can still change the answer: a file
+	// already bad enough to refuse decides now.
+	if len(d.Pending) > 0 && !g.actsNow(pol, d) {
+		if w := pol.Config().Hold.InlineWait; w > 0 && g.sbx != nil {
+			g.waitInline(ctx, d, w, m.Progress)
+		}
+	}
+	return g.finish(ctx, pol, m, res.Subject, d, log)
+}
+
+// apply fills a decision's verdicts, pending list and worst verdict.
+func (g *Gate) apply(d *Decision, vs map[string]judged) {
+	d.Pending = d.Pending[:0]
+	d.Worst = verdict.Unknown
+	seen := map[string]bool{}
+	for i := range d.Files {
+		f := &d.Files[i]
+		if f.Action == policy.Sandbox && f.Verdict == verdict.Unknown {
+			if j, ok := vs[f.SHA256]; ok && j.v != verdict.Unknown {
+				f.Verdict, f.Source, f.Summary = j.v, j.source, j.summary
+			}
+		}
+		if f.Action == policy.Sandbox && f.Verdict == verdict.Unknown && !seen[f.SHA256] {
+			seen[f.SHA256] = true
+			d.Pending = append(d.Pending, f.SHA256)
+		}
+		d.Worst = verdict.Worse(d.Worst, f.Verdict)
+	}
+}
+
+// actsNow reports whether the verdicts in hand already refuse the message
+// (reject or quarantine), so pending files cannot change the outcome.
+func (g *Gate) actsNow(pol *policy.Policy, d *Decision) bool {
+	if d.Worst == verdict.Unknown {
+		return false
+	}
+	a := pol.ActionFor(d.Worst)
+	return a == config.ActionReject || a == config.ActionQuarantine
+}
+
+func (g *Gate) finish(ctx context.Context, pol *policy.Policy, m *Message, subject string, d *Decision, log *slog.Logger) (*Decision, error) {
+	if len(d.Pending) > 0 && !g.actsNow(pol, d) {
+		d.Action = Hold
+		d.Reason = fmt.Sprintf("%d file(s) waiting for a verdict", len(d.Pending))
+		d.Deadline = g.now().Add(pol.Config().Hold.Timeout)
+		if err := g.hold(ctx, m, subject, d, log); err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	switch a := pol.ActionFor(d.Worst); {
+	case d.Worst == verdict.Unknown || a == config.ActionDeliver:
+		d.Action = Deliver
+		d.Reason = d.verdictLine()
+		d.Headers = []Header{{deliver.FieldVerdict, d.verdictLine()}}
+		g.recordDelivered(ctx, m, subject, d, log)
+		return d, nil
+	case a == config.ActionReject:
+		d.Action = Reject
+		d.Reason = "verdict " + string(d.Worst) + ": " + g.worstFile(d)
+		d.Reply = &Error{Code: 550, Enhanced: [3]int{5, 7, 1},
+			Message: oneLine(fmt.Sprintf("message refused: attachment judged %s", d.Worst))}
+		log.Info("rejected", "reason", d.Reason)
+		return d, nil
+	default:
+		d.Action = Quarantine
+		d.Reason = "verdict " + string(d.Worst) + ": " + g.worstFile(d)
+		if err := g.hold(ctx, m, subject, d, log); err != nil {
+			return nil, err
+		}
+		if err := g.store.Quarantine(ctx, d.QueueID, holdqueue.ActorVerdict, d.Reason); err != nil {
+			// Stored but not moved: the release loop applies the same
+			// verdict when it claims the message, so nothing is lost.
+			log.Warn("quarantine after hold failed; release loop will apply the verdict", "queue_id", d.QueueID, "err", err)
+		}
+		return d, nil
+	}
+}
+
+func (g *Gate) worstFile(d *Decision) string {
+	for _, f := range d.Files {
+		if f.Verdict == d.Worst {
+			s := f.Path
+			if f.Summary != "" {
+				s += " (" + f.Summary + ")"
+			} else if f.Reason != "" {
+				s += " (" + f.Reason + ")"
+			}
+			return oneLine(s)
+		}
+	}
+	return ""
+}
+
+// hold stores the message durably; only then may the front end answer.
+func (g *Gate) hold(ctx context.Context, m *Message, subject string, d *Decision, log *slog.Logger) error {
+	nm := &holdqueue.NewMessage{
+		Node: g.cfg.Node,
+		Mode: m.Mode,
+		Envelope: holdqueue.Envelope{
+			ClientAddr: hostOrUnknown(m.Envelope.ClientAddr),
+			Helo:       m.Envelope.Helo,
+			MailFrom:   m.Envelope.MailFrom,
+			RcptTo:     m.Envelope.RcptTo,
+			AuthUser:   m.Envelope.AuthUser,
+		},
+		Subject:  subject,
+		Deadline: d.Deadline,
+		Data:     m.Data,
+		Reason:   d.Reason,
+	}
+	if d.Deadline.IsZero() {
+		nm.Deadline = g.now().Add(g.pol.Load().Config().Hold.Timeout)
+	}
+	for _, f := range d.Files {
+		if f.Action == policy.Skip || f.SHA256 == "" && f.Verdict == verdict.Unknown {
+			continue
+		}
+		nm.Files = append(nm.Files, holdqueue.File{Path: f.Path, SHA256: f.SHA256, Category: f.Category,
+			Size: f.Size, Verdict: f.Verdict, Summary: f.Summary})
+	}
+	id, err := g.store.Hold(ctx, nm)
+	if err != nil {
+		log.Error("hold failed; sender gets a temporary failure", "err", err)
+		return TempFail("cannot store the message now, try again later", fmt.Errorf("hold: %w", err))
+	}
+	d.QueueID = id
+	d.Reply = &Error{Code: 250, Enhanced: [3]int{2, 0, 0}, Message: "queued as " + id}
+	g.addPending(d.Pending)
+	log.Info("held", "queue_id", id, "action", d.Action, "pending", len(d.Pending), "reason", d.Reason)
+	return nil
+}
+
+// waitInline waits up to w for the pending verdicts, calling progress about
+// once a second, then looks the rest up once more (the stream may be down).
+func (g *Gate) waitInline(ctx context.Context, d *Decision, w time.Duration, progress func()) {
+	ch, cancel := g.waiters.add(d.Pending)
+	defer cancel()
+	timer := time.NewTimer(w)
+	defer timer.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	got := map[string]judged{}
+	for len(d.Pending) > 0 && !g.actsNow(g.pol.Load(), d) {
+		select {
+		case j := <-ch:
+			got[j.sha] = j
+			g.apply(d, got)
+			continue
+		case <-tick.C:
+			if progress != nil {
+				progress()
+			}
+			continue
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		break
+	}
+	if len(d.Pending) > 0 && ctx.Err() == nil && !g.connected.Load() {
+		lctx, c := context.WithTimeout(ctx, 2*time.Second)
+		for sha, j := range g.lookup(lctx, d.Pending, "relookup") {
+			got[sha] = j
+		}
+		c()
+		g.apply(d, got)
+	}
+}
+
+// checkRelease passes a message whose release header is valid for its body
+// and not used before.
+func (g *Gate) checkRelease(data []byte) *Decision {
+	if g.cfg.ReleaseKey == nil {
+		return nil
+	}
+	v := headerValue(data, releasehdr.Field)
+	if v == "" {
+		return nil
+	}
+	now := g.now()
+	id, exp, err := releasehdr.Verify(g.cfg.ReleaseKey, v, releasehdr.BodyDigest(data), now)
+	if err != nil {
+		g.log.Warn("release header refused; scanning the message", "err", err)
+		return nil
+	}
+	g.releasedMu.Lock()
+	defer g.releasedMu.Unlock()
+	for k, t := range g.released {
+		if now.After(t) {
+			delete(g.released, k)
+		}
+	}
+	if _, used := g.released[id]; used {
+		g.log.Warn("release header used before; scanning the message", "queue_id", id)
+		return nil
+	}
+	g.released[id] = exp
+	return &Decision{Action: Deliver, QueueID: id, Reason: "released by Airlock as " + id}
+}
+
+// headerValue returns the first value of a header field, unfolded.
+func headerValue(data []byte, name string) string {
+	end := bytes.Index(data, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = bytes.Index(data, []byte("\n\n"))
+	}
+	if end < 0 {
+		end = len(data)
+	}
+	r := textproto.NewReader(bufio.NewReader(bytes.NewReader(append(data[:end:end], "\r\n\r\n"...))))
+	h, _ := r.ReadMIMEHeader()
+	return strings.TrimSpace(h.Get(name))
+}
+
+func (g *Gate) addPending(h []string) {
+	g.pendMu.Lock()
+	for _, s := range h {
+		g.pending[s] = struct{}{}
+	}
+	g.pendMu.Unlock()
+}
+
+func (g *Gate) pendingHashes() []string {
+	g.pendMu.Lock()
+	defer g.pendMu.Unlock()
+	out := make([]string, 0, len(g.pending))
+	for s := range g.pending {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (g *Gate) dropPending(sha string) {
+	g.pendMu.Lock()
+	delete(g.pending, sha)
+	g.pendMu.Unlock()
+}

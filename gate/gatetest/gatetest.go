@@ -1,0 +1,272 @@
+// Package gatetest runs Airlock's back end in-process for the mail-path
+// tests: a real sandboxd (embedded store, every static analyzer) serving its
+// HTTP API on a loopback port, a real hold queue (bbolt), the gate following
+// sandboxd's event stream, the release loop delivering to a next hop, and
+// the retro-alert log. Nothing is faked; sandboxd can be stopped and started
+// again on the same port, and the hold store can be broken on purpose.
+package gatetest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/airlockmail/airlock/config"
+	"github.com/airlockmail/airlock/deliver"
+	"github.com/airlockmail/airlock/gate"
+	"github.com/airlockmail/airlock/holdqueue"
+	"github.com/airlockmail/airlock/policy"
+	"github.com/airlockmail/airlock/release"
+	"github.com/airlockmail/airlock/sandboxd"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/all"
+	"github.com/airlockmail/airlock/sandboxd/client"
+)
+
+// Options shape the back end.
+type Options struct {
+	// Config is the starting configuration (default: config.Default()
+	// with test-friendly times). DataDir is always a temp dir.
+	Config *config.Config
+	// NextHop is where the release loop delivers (required for release).
+	NextHop string
+	// Webhook receives retro alerts.
+	Webhook string
+	// NoSandbox starts without sandboxd (StartSandbox starts it later).
+	NoSandbox bool
+}
+
+// Env is one running back end.
+type Env struct {
+	T          testing.TB
+	Config     config.Config
+	Gate       *gate.Gate
+	Store      *holdqueue.Bolt
+	Alerts     *gate.Alerts
+	Release    *release.Loop
+	ReleaseKey []byte
+	SandboxURL string
+	Client     *client.Client
+
+	log      *slog.Logger
+	sbxAddr  string
+	mu       sync.Mutex
+	sbxStop  func()
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	broken   bool
+	storeDir string
+}
+
+// TestConfig is config.Default with times that suit tests.
+func TestConfig() config.Config {
+	c := config.Default()
+	c.Policy.InternalNetworks = []string{"10.99.0.0/16"}
+	c.Policy.Hold.InlineWait = 2 * time.Second
+	c.Policy.Hold.Timeout = 30 * time.Second
+	c.Release.Poll = 100 * time.Millisecond
+	c.Release.RetryMin = 200 * time.Millisecond
+	c.Release.RetryMax = time.Second
+	c.Release.Workers = 4
+	c.Deliver.StartTLS = config.StartTLSNone
+	c.Deliver.Timeout = 10 * time.Second
+	c.Sandboxd.Workers = 2
+	c.Sandboxd.AnalyzerTimeout = 10 * time.Second
+	c.Sandboxd.RetryBackoff = 100 * time.Millisecond
+	c.Sandboxd.PurgeInterval = time.Hour
+	return c
+}
+
+// Logger returns a logger for tests: silent unless AIRLOCK_TEST_LOG is set.
+func Logger() *slog.Logger {
+	if os.Getenv("AIRLOCK_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Start brings the back end up; it stops when the test ends.
+func Start(t testing.TB, o Options) *Env {
+	t.Helper()
+	c := TestConfig()
+	if o.Config != nil {
+		c = *o.Config
+	}
+	c.DataDir = t.TempDir()
+	if o.NextHop != "" {
+		c.Deliver.NextHop = o.NextHop
+	}
+	e := &Env{T: t, Config: c, log: Logger(), storeDir: c.DataDir}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sbxAddr = ln.Addr().String()
+	e.SandboxURL = "http://" + e.sbxAddr
+	if o.NoSandbox {
+		ln.Close()
+	} else {
+		e.serveSandbox(ln)
+	}
+
+	keys, err := holdqueue.LoadKeys(filepath.Join(c.DataDir, "holdqueue.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Store, err = holdqueue.OpenBolt(filepath.Join(c.DataDir, "holdqueue.db"), keys, e.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ReleaseKey, err = deliver.LoadReleaseKey(c.Path(c.Deliver.ReleaseKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alertKey, err := deliver.LoadReleaseKey(filepath.Join(c.DataDir, "alerts.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Alerts, err = gate.OpenAlerts(gate.AlertsConfig{Path: filepath.Join(c.DataDir, "delivered.db"), Key: alertKey, Webhook: o.Webhook}, e.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := client.ReadTokenFile(c.Path(c.Sandboxd.ClientTokenFile))
+	if err != nil && !o.NoSandbox {
+		t.Fatal(err)
+	}
+	if o.NoSandbox {
+		// Create the tokens the sandbox will use when it starts.
+		if _, _, err := sandboxd.LoadOrCreateTokens(c.Path(c.Sandboxd.TokensFile), c.Path(c.Sandboxd.ClientTokenFile)); err != nil {
+			t.Fatal(err)
+		}
+		token, _ = client.ReadTokenFile(c.Path(c.Sandboxd.ClientTokenFile))
+	}
+	e.Client, err = client.New(client.Config{URL: e.SandboxURL, Token: token, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.New(c.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Gate, err = gate.New(gate.Config{Policy: pol, Extract: c.Extract, ReleaseKey: e.ReleaseKey, Node: "test",
+		Relookup: 500 * time.Millisecond, Alerts: e.Alerts}, e.Client, e.Store, e.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); e.Gate.Run(ctx) }()
+	if o.NextHop != "" {
+		d := deliver.New(c.Deliver, e.ReleaseKey, e.log)
+		e.Release = release.New(e.Store, d, c.Policy, c.Release, "test", e.log)
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); e.Release.Run(ctx); d.Close() }()
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
+func (e *Env) serveSandbox(ln net.Listener) {
+	e.T.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	as, err := all.Analyzers(all.Env{Config: e.Config, Logger: e.log})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	d, _, closeStore, err := sandboxd.Open(ctx, e.Config, as, e.log)
+	if err != nil {
+		cancel()
+		e.T.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Serve(ctx, ln)
+	}()
+	e.mu.Lock()
+	e.sbxStop = func() {
+		cancel()
+		<-done
+		ln.Close()
+		closeStore()
+	}
+	e.mu.Unlock()
+}
+
+// StopSandbox stops sandboxd (its port refuses connections until
+// StartSandbox).
+func (e *Env) StopSandbox() {
+	e.mu.Lock()
+	stop := e.sbxStop
+	e.sbxStop = nil
+	e.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// StartSandbox starts sandboxd again on the same address, same data.
+func (e *Env) StartSandbox() {
+	e.T.Helper()
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ {
+		if ln, err = net.Listen("tcp", e.sbxAddr); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		e.T.Fatalf("sandbox port %s: %v", e.sbxAddr, err)
+	}
+	e.serveSandbox(ln)
+}
+
+// BreakStore closes the hold store: every Hold fails from now on, as when
+// the disk or Redis cannot be written.
+func (e *Env) BreakStore() {
+	e.broken = true
+	e.Store.Close()
+}
+
+// WaitState waits until the held message id reaches state st.
+func (e *Env) WaitState(id string, st holdqueue.State, timeout time.Duration) *holdqueue.Message {
+	e.T.Helper()
+	deadline := time.Now().Add(timeout)
+	var last *holdqueue.Message
+	for time.Now().Before(deadline) {
+		m, err := e.Store.Get(context.Background(), id)
+		if err == nil {
+			last = m
+			if m.State == st {
+				return m
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if last != nil {
+		e.T.Fatalf("message %s in state %s, not %s, after %s; history %+v", id, last.State, st, timeout, last.History)
+	}
+	e.T.Fatalf("message %s not found", id)
+	return nil
+}
+
+// Close stops everything.
+func (e *Env) Close() {
+	e.cancel()
+	e.wg.Wait()
+	e.StopSandbox()
+	e.Alerts.Close()
+	if !e.broken {
+		if err := e.Store.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+			e.T.Logf("close store: %v", err)
+		}
+	}
+}

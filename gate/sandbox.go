@@ -1,0 +1,226 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/airlockmail/airlock/extract"
+	"github.com/airlockmail/airlock/holdqueue"
+	"github.com/airlockmail/airlock/sandboxd/api"
+	"github.com/airlockmail/airlock/sandboxd/client"
+	"github.com/airlockmail/airlock/verdict"
+)
+
+// Sandbox is what the gate needs of sandboxd; *client.Client is one.
+type Sandbox interface {
+	Lookup(ctx context.Context, hashes []string) (map[string]*api.File, error)
+	Upload(ctx context.Context, sha string, category verdict.Category, ext string, retention api.Retention, r io.Reader) (*api.UploadResponse, error)
+	Events(ctx context.Context, lastEventID string) *client.Stream
+}
+
+// HoldStore is what the gate needs of the hold queue; holdqueue.Store is one.
+type HoldStore interface {
+	Hold(ctx context.Context, m *holdqueue.NewMessage) (string, error)
+	ApplyVerdict(ctx context.Context, sha string, v verdict.Verdict, summary string) (int, error)
+	Quarantine(ctx context.Context, id, actor, reason string) error
+	List(ctx context.Context, q holdqueue.Query) (*holdqueue.Page, error)
+	Body(ctx context.Context, id string) ([]byte, error)
+	Get(ctx context.Context, id string) (*holdqueue.Message, error)
+	Subscribe(ctx context.Context) (<-chan holdqueue.Change, error)
+}
+
+// judged is one hash's verdict and where it came from.
+type judged struct {
+	sha     string
+	v       verdict.Verdict
+	source  string
+	summary string
+}
+
+// judge finds verdicts for hashes: cache, then one batched lookup, then an
+// upload of the files sandboxd has never seen.
+func (g *Gate) judge(ctx context.Context, hashes []string, files map[string]*extract.File, log *slog.Logger) map[string]judged {
+	out := map[string]judged{}
+	var ask []string
+	for _, h := range hashes {
+		if j, ok := g.cache.get(h, g.now()); ok {
+			j.source = "cache"
+			out[h] = j
+			continue
+		}
+		ask = append(ask, h)
+	}
+	if len(ask) == 0 || g.sbx == nil {
+		return out
+	}
+	found, err := g.sbx.Lookup(ctx, ask)
+	if err != nil {
+		log.Warn("sandbox lookup failed; files stay pending", "err", err, "hashes", len(ask))
+		return out
+	}
+	for _, h := range ask {
+		f, ok := found[h]
+		if ok {
+			if f.Verdict != verdict.Unknown {
+				j := judged{sha: h, v: f.Verdict, source: "lookup", summary: summarize(f)}
+				g.cache.put(j, g.now())
+				out[h] = j
+			}
+			continue
+		}
+		ef := files[h]
+		if ef == nil || ef.Data == nil {
+			continue
+		}
+		up, err := g.sbx.Upload(ctx, h, ef.Category, extract.Ext(ef.Name), g.cfg.Retention, bytes.NewReader(ef.Data))
+		if err != nil {
+			log.Warn("upload failed; file stays pending", "sha256", h, "err", err)
+			continue
+		}
+		if up.File != nil && up.File.Verdict != verdict.Unknown {
+			j := judged{sha: h, v: up.File.Verdict, source: "upload", summary: summarize(up.File)}
+			g.cache.put(j, g.now())
+			out[h] = j
+		}
+	}
+	return out
+}
+
+// lookup asks sandboxd for hashes and returns the final verdicts only.
+func (g *Gate) lookup(ctx context.Context, hashes []string, source string) map[string]judged {
+	out := map[string]judged{}
+	if g.sbx == nil || len(hashes) == 0 {
+		return out
+	}
+	found, err := g.sbx.Lookup(ctx, hashes)
+	if err != nil {
+		return out
+	}
+	for h, f := range found {
+		if f != nil && f.Verdict != verdict.Unknown {
+			j := judged{sha: h, v: f.Verdict, source: source, summary: summarize(f)}
+			g.cache.put(j, g.now())
+			out[h] = j
+		}
+	}
+	return out
+}
+
+// summarize puts a file's findings in one line.
+func summarize(f *api.File) string {
+	if f == nil {
+		return ""
+	}
+	var parts []string
+	for _, x := range f.Findings {
+		if x.Severity >= verdict.Medium {
+			parts = append(parts, x.Analyzer+"/"+x.Rule)
+		}
+		if len(parts) == 3 {
+			break
+		}
+	}
+	if len(parts) == 0 && f.Reason != "" {
+		return oneLine(f.Reason)
+	}
+	return oneLine(strings.Join(parts, ", "))
+}
+
+// cache keeps final verdicts for a while; bounded, oldest dropped first.
+type cache struct {
+	mu    sync.Mutex
+	max   int
+	ttl   time.Duration
+	m     map[string]cacheEntry
+	order []string
+}
+
+type cacheEntry struct {
+	j   judged
+	exp time.Time
+}
+
+func newCache(max int, ttl time.Duration) *cache {
+	return &cache{max: max, ttl: ttl, m: map[string]cacheEntry{}}
+}
+
+func (c *cache) get(sha string, now time.Time) (judged, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[sha]
+	if !ok || now.After(e.exp) {
+		return judged{}, false
+	}
+	return e.j, true
+}
+
+func (c *cache) put(j judged, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[j.sha]; !ok {
+		c.order = append(c.order, j.sha)
+	}
+	c.m[j.sha] = cacheEntry{j: j, exp: now.Add(c.ttl)}
+	for len(c.m) > c.max && len(c.order) > 0 {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+	if len(c.order) > 2*c.max {
+		// Compact: entries re-put leave duplicates behind.
+		kept := c.order[:0]
+		seen := map[string]bool{}
+		for _, s := range c.order {
+			if _, ok := c.m[s]; ok && !seen[s] {
+				seen[s] = true
+				kept = append(kept, s)
+			}
+		}
+		c.order = kept
+	}
+}
+
+// waiters hands verdict events to the messages waiting inline for them.
+type waiters struct {
+	mu sync.Mutex
+	m  map[string]map[chan judged]struct{}
+}
+
+func newWaiters() *waiters { return &waiters{m: map[string]map[chan judged]struct{}{}} }
+
+func (w *waiters) add(hashes []string) (chan judged, func()) {
+	ch := make(chan judged, len(hashes)+1)
+	w.mu.Lock()
+	for _, h := range hashes {
+		if w.m[h] == nil {
+			w.m[h] = map[chan judged]struct{}{}
+		}
+		w.m[h][ch] = struct{}{}
+	}
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		for _, h := range hashes {
+			delete(w.m[h], ch)
+			if len(w.m[h]) == 0 {
+				delete(w.m, h)
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *waiters) notify(j judged) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ch := range w.m[j.sha] {
+		select {
+		case ch <- j:
+		default: // the buffer holds one per hash; a second is redundant
+		}
+	}
+}
