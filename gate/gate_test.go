@@ -255,4 +255,3 @@ func TestRetroAlert(t *testing.T) {
 		t.Errorf("%d alerts listed", n)
 	}
 }
-
