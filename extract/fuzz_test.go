@@ -54,8 +54,7 @@ func checkResult(t *testing.T, r *Result, lim config.Extract) {
 }
 
 func FuzzWalkMessage(f *testing.F) {
-	dir, _ := filepath.Abs("../../shared/corpus/mime")
-	addSeeds(f, dir)
+	addSeeds(f, "testdata/corpus/mime")
 	f.Add(message("x", attach("a.zip", "application/zip", zipOf(f, zipEntry{"b.exe", minimalPE()}))))
 	f.Add(message("x", forwarded("f.eml", message("y", textPart("z")))))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: message/rfc822\r\n\r\n--a--"))
@@ -70,8 +69,7 @@ func FuzzWalkMessage(f *testing.F) {
 }
 
 func FuzzWalkArchive(f *testing.F) {
-	dir, _ := filepath.Abs("../../shared/corpus/archives")
-	addSeeds(f, dir)
+	addSeeds(f, "testdata/corpus/archives", "../../shared/corpus/tnef")
 	f.Add(zipOf(f, zipEntry{"a/b.txt", []byte("hello")}, zipEntry{"c.zip", zipOf(f, zipEntry{"d.js", []byte("x")})}))
 	f.Add(encryptedZip(f, "x.exe"))
 	opts := fuzzLimits()
