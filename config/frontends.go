@@ -176,10 +176,49 @@ type Web struct {
 	// AlertRetention is how long delivered mail's file hashes are kept
 	// for retro alerts. Default 720h (30 days).
 	AlertRetention time.Duration `yaml:"alert_retention"`
+	// TLSCert and TLSKey are PEM files (relative to data_dir); both set:
+	// serve HTTPS and mark the session cookie Secure. Both empty: plain
+	// HTTP, meant for 127.0.0.1 behind a TLS-terminating proxy.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// Users may log in. Each hash is bcrypt ($2a$/$2b$/$2y$) as printed
+	// by `airlock passwd`. None: the first start creates "admin" with a
+	// random password written to data_dir/initial-admin-password.
+	Users []WebUser `yaml:"users"`
+	// SessionTTL is how long a login lasts without activity. Default 8h.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// LoginAttempts is how many failed logins one client address may make
+	// per LoginWindow before it is refused (429). Default 10 per 5m.
+	LoginAttempts int           `yaml:"login_attempts"`
+	LoginWindow   time.Duration `yaml:"login_window"`
+	// PageSize is how many messages the postponed-mail and quarantine
+	// pages show at once. Default 50.
+	PageSize int `yaml:"page_size"`
+	// HealthInterval is how often the sandbox's health is checked for the
+	// status page. Default 2s.
+	HealthInterval time.Duration `yaml:"health_interval"`
+}
+
+// WebUser is one admin account.
+type WebUser struct {
+	// Name is shown in message histories as the actor.
+	Name string `yaml:"name"`
+	// PasswordHash is a bcrypt hash (`airlock passwd`).
+	PasswordHash string `yaml:"password_hash"`
 }
 
 // DefaultWeb returns the web defaults.
-func DefaultWeb() Web { return Web{Listen: "127.0.0.1:8080", AlertRetention: 720 * time.Hour} }
+func DefaultWeb() Web {
+	return Web{
+		Listen:         "127.0.0.1:8080",
+		AlertRetention: 720 * time.Hour,
+		SessionTTL:     8 * time.Hour,
+		LoginAttempts:  10,
+		LoginWindow:    5 * time.Minute,
+		PageSize:       50,
+		HealthInterval: 2 * time.Second,
+	}
+}
 
 // Validate checks the web section.
 func (c *Web) Validate(path string, p *Problems) {
@@ -191,5 +230,39 @@ func (c *Web) Validate(path string, p *Problems) {
 	}
 	if c.AlertRetention <= 0 {
 		p.Addf(path+".alert_retention", "must be > 0")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		p.Addf(path+".tls_cert", "tls_cert and tls_key must be set together")
+	}
+	seen := map[string]bool{}
+	for i, u := range c.Users {
+		up := path + ".users[" + itoa(i) + "]"
+		switch {
+		case u.Name == "":
+			p.Addf(up+".name", "must be set")
+		case strings.ContainsAny(u.Name, " \t\r\n<>\"'&"):
+			p.Addf(up+".name", "must not contain spaces or markup characters")
+		case seen[u.Name]:
+			p.Addf(up+".name", "duplicate user %q", u.Name)
+		}
+		seen[u.Name] = true
+		if !strings.HasPrefix(u.PasswordHash, "$2a$") && !strings.HasPrefix(u.PasswordHash, "$2b$") && !strings.HasPrefix(u.PasswordHash, "$2y$") {
+			p.Addf(up+".password_hash", "must be a bcrypt hash (run `airlock passwd`)")
+		}
+	}
+	if c.SessionTTL <= 0 {
+		p.Addf(path+".session_ttl", "must be > 0")
+	}
+	if c.LoginAttempts <= 0 {
+		p.Addf(path+".login_attempts", "must be > 0")
+	}
+	if c.LoginWindow <= 0 {
+		p.Addf(path+".login_window", "must be > 0")
+	}
+	if c.PageSize <= 0 || c.PageSize > 1000 {
+		p.Addf(path+".page_size", "must be between 1 and 1000")
+	}
+	if c.HealthInterval <= 0 {
+		p.Addf(path+".health_interval", "must be > 0")
 	}
 }
