@@ -191,3 +191,42 @@ func TestRedisSealedAndWrongKey(t *testing.T) {
 		t.Fatalf("open with another key: %v", err)
 	}
 }
+
+// With replicas configured, a hold returns only once they have it; with
+// the replica gone it fails (and the sender keeps the mail).
+func TestRedisWaitReplicas(t *testing.T) {
+	primary := testredis.Start(t, testredis.Options{AOF: true})
+	replica := testredis.Start(t, testredis.Options{AOF: true, Args: []string{"--replicaof", "127.0.0.1", strings.Split(primary.Addr(), ":")[1]}})
+	c := redisConfig(primary.Addr(), "wait")
+	c.WaitReplicas = 1
+	c.WaitTimeout = 500 * time.Millisecond
+	rdb, _ := NewRedisClient(c)
+	defer rdb.Close()
+	s, err := OpenRedis(context.Background(), rdb, c, testKeys(t), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	// The replica syncs asynchronously after start: wait until it is up.
+	var id string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		id, err = s.Hold(ctx, testMessage(1, sha("a")))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hold never acknowledged by the replica: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	rr := redis.NewClient(&redis.Options{Addr: replica.Addr()})
+	defer rr.Close()
+	if n, _ := rr.Exists(ctx, "{wait}:b:"+id).Result(); n != 1 {
+		t.Fatal("acknowledged hold not on the replica")
+	}
+	replica.Kill()
+	if _, err := s.Hold(ctx, testMessage(2, sha("a"))); err == nil || !strings.Contains(err.Error(), "replicas acknowledged") {
+		t.Fatalf("hold without the replica: %v", err)
+	}
+}
