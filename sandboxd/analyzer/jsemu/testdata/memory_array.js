@@ -1,0 +1,1 @@
+var a = []; while (true) { a.push({k: Math.random(), s: "x" + Math.random()}); }

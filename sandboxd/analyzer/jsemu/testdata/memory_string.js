@@ -1,0 +1,1 @@
+var s = "xxxxxxxxxxxxxxxx"; while (true) { s += s; }
