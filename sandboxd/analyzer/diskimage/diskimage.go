@@ -82,7 +82,10 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 		}
 		autorun(ctx, d, fs)
 		res.Unscannable = sum.Unscannable
-		if sum.Files == 0 && sum.Unscannable == "" {
+		switch {
+		case !sum.Opened && res.Unscannable == "":
+			res.Unscannable = "the ISO image could not be read"
+		case sum.Files == 0 && sum.Unscannable == "":
 			fs.Add("empty-image", rules.Info, "the image lists no files", "")
 		}
 	case vhdKind(d) != "":

@@ -3,7 +3,6 @@ package script
 import (
 	"context"
 	"encoding/base64"
-	"regexp"
 	"strings"
 	"unicode/utf16"
 
@@ -27,40 +26,31 @@ type Traits struct {
 	AutoExec   bool // runs on open (VBA Auto*/Document_Open; set by callers)
 }
 
-type pattern struct {
-	re   *regexp.Regexp
-	rule string
-}
-
-func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }
-
+// Patterns run on ASCII-lower-cased text (see src); the gates are cheap
+// substring checks that decide whether the pattern is worth running.
 var (
-	execRe = re(`(?im)(^\s*start\s+|\.run\s*[\(" ]|\.exec\s*\(|\bshell\s*\(|shellexecute|\bstart-process\b|\bprocess\]?::start|\bwinexec\b|\bcreateprocess|\binvoke-item\b)`)
-	// Network fetches that a browser script never does: COM HTTP objects,
-	// .NET web clients, PowerShell cmdlets, LOLBins, the URLMON API.
-	downloadRe = re(`(?i)(msxml2\.(server)?xmlhttp|microsoft\.xmlhttp|winhttp\.winhttprequest|net\.webclient|downloadstring|downloadfile|downloaddata|invoke-webrequest|\biwr\s|invoke-restmethod|\birm\s|start-bitstransfer|urldownloadtofile|bitsadmin\s+/transfer|certutil(\.exe)?\s+[^\n]*-urlcache|\bnet\.http\.httpclient)`)
-	saveRe     = re(`(?i)(certutil(\.exe)?\s[^\n]*-urlcache|adodb\.stream|savetofile|\.createtextfile|\bopentextfile\s*\([^\n]*,\s*[28]\b|writeallbytes|set-content\s[^\n]*-encoding\s+byte|\[io\.file\]::write)`)
-	evalRe     = re(`(?im)(\beval\s*\(|\bexecuteglobal\b|\bexecute\s*\(|^\s*execute\s|\biex\b|invoke-expression|\bnew\s+function\s*\(|\bsetTimeout\s*\(\s*["'])`)
-	wshRe      = re(`(?i)(wscript\.shell|wscript\.createobject|new\s+activexobject|scripting\.filesystemobject|shell\.application|\bwscript\.(run|sleep|scriptfullname)\b|getobject\s*\(\s*"winmgmts)`)
-	shellRe    = re(`(?i)\b(powershell(\.exe)?|pwsh|cmd(\.exe)?\s+/[ck]|mshta(\.exe)?|wscript(\.exe)?\s|cscript(\.exe)?\s|rundll32(\.exe)?|regsvr32(\.exe)?)\b`)
-	hiddenRe   = re(`(?i)(-w(indowstyle)?\s+h(idden)?\b|-nop(rofile)?\b[^\n]*-ex(ecutionpolicy)?\s+bypass|-ex(ecutionpolicy)?\s+bypass|-noni(nteractive)?\b)`)
+	execRe     = p(`(?m)(^\s*start\s+|\.run\s*[\(" ]|\.exec\s*\(|\bshell\s*\(|shellexecute|\bstart-process\b|\bprocess\]?::start|\bwinexec\b|\bcreateprocess|\binvoke-item\b)`, "start", ".run", ".exec", "shell", "winexec", "createprocess", "invoke-item", "process]::")
+	downloadRe = p(`(msxml2\.(server)?xmlhttp|microsoft\.xmlhttp|winhttp\.winhttprequest|net\.webclient|downloadstring|downloadfile|downloaddata|invoke-webrequest|\biwr\s|invoke-restmethod|\birm\s|start-bitstransfer|urldownloadtofile|bitsadmin\s+/transfer|certutil(\.exe)?\s+[^\n]*-urlcache|\bnet\.http\.httpclient)`, "xmlhttp", "winhttp", "webclient", "download", "invoke-webrequest", "iwr", "invoke-restmethod", "irm", "bitstransfer", "bitsadmin", "urlcache", "httpclient")
+	saveRe     = p(`(certutil(\.exe)?\s[^\n]*-urlcache|adodb\.stream|savetofile|\.createtextfile|\bopentextfile\s*\([^\n]*,\s*[28]\b|writeallbytes|set-content\s[^\n]*-encoding\s+byte|\[io\.file\]::write)`, "urlcache", "adodb", "savetofile", "createtextfile", "opentextfile", "writeallbytes", "set-content", "io.file")
+	evalRe     = p(`(?m)(\beval\s*\(|\bexecuteglobal\b|\bexecute\s*\(|^\s*execute\s|\biex\b|invoke-expression|\bnew\s+function\s*\(|\bsettimeout\s*\(\s*["'])`, "eval", "execute", "iex", "invoke-expression", "function", "settimeout")
+	wshRe      = p(`(wscript\.shell|wscript\.createobject|new\s+activexobject|scripting\.filesystemobject|shell\.application|\bwscript\.(run|sleep|scriptfullname)\b|getobject\s*\(\s*"winmgmts)`, "wscript", "activexobject", "filesystemobject", "shell.application", "winmgmts")
+	shellRe    = p(`\b(powershell(\.exe)?|pwsh|cmd(\.exe)?\s+/[ck]|mshta(\.exe)?|wscript(\.exe)?\s|cscript(\.exe)?\s|rundll32(\.exe)?|regsvr32(\.exe)?)\b`, "powershell", "pwsh", "cmd", "mshta", "wscript", "cscript", "rundll32", "regsvr32")
+	hiddenRe   = p(`(-w(indowstyle)?\s+h(idden)?\b|-nop(rofile)?\b[^\n]*-ex(ecutionpolicy)?\s+bypass|-ex(ecutionpolicy)?\s+bypass|-noni(nteractive)?\b)`, "-w", "-nop", "-ex", "-noni")
 
-	chrRe          = re(`(?i)\bchrw?\$?\s*\(\s*&?h?[0-9a-f]+\s*[\+\-\*]?\s*\d*\s*\)`)
-	fromCharCodeRe = re(`(?i)fromcharcode`)
-	reverseRe      = re(`(?i)(strreverse\s*\(|\.reverse\(\)\s*\.join|\[array\]::reverse|-join\s*\(\s*\$\w+\[-1\.\.)`)
-	base64Re       = re(`[A-Za-z0-9+/]{400,}={0,2}`)
-	concatRe       = re(`["'][^"'\n]{1,3}["']\s*[\+&]\s*["'][^"'\n]{1,3}["']\s*[\+&]\s*["'][^"'\n]{1,3}["']`)
-	caretRe        = re(`\w\^\w\^\w\^\w`)
-	encCmdRe       = re(`(?i)(?:^|\s)-e(?:n|nc|nco|ncod|ncode|ncoded|ncodedc|ncodedco|ncodedcom|ncodedcomm|ncodedcomma|ncodedcomman|ncodedcommand)?\s+["']?([A-Za-z0-9+/]{20,}={0,2})`)
-	urlRe          = re(`(?i)\bhttps?://[a-z0-9\-._~%]+(?::\d+)?(?:/[^\s"'<>()]*)?`)
+	chrRe     = p(`\bchrw?\$?\s*\(\s*&?h?[0-9a-f]+\s*[\+\-\*]?\s*\d*\s*\)`, "chr")
+	reverseRe = p(`(strreverse\s*\(|\.reverse\(\)\s*\.join|\[array\]::reverse|-join\s*\(\s*\$\w+\[-1\.\.)`, "reverse", "[-1..")
+	concatRe  = p(`["'][^"'\n]{1,3}["']\s*[\+&]\s*["'][^"'\n]{1,3}["']\s*[\+&]\s*["'][^"'\n]{1,3}["']`)
+	caretRe   = p(`\w\^\w\^\w\^\w`, "^")
+	encCmdRe  = p(`(?:^|\s)-e(?:n|nc|nco|ncod|ncode|ncoded|ncodedc|ncodedco|ncodedcom|ncodedcomm|ncodedcomma|ncodedcomman|ncodedcommand)?\s+["']?([a-z0-9+/]{20,}={0,2})`, "-e")
+	urlRe     = p(`\bhttps?://[a-z0-9\-._~%]+(?::\d+)?(?:/[^\s"'<>()]*)?`, "http")
 
-	amsiRe        = re(`(?i)(amsiutils|amsiinitfailed|amsiscanbuffer|amsicontext|amsi\.dll)`)
-	shadowRe      = re(`(?i)(vssadmin(\.exe)?\s+delete\s+shadows|wmic\s+shadowcopy\s+delete|bcdedit[^\n]*recoveryenabled\s+no|wbadmin\s+delete\s+catalog)`)
-	persistRe     = re(`(?i)(currentversion\\run\b|schtasks(\.exe)?\s+/create|\\start menu\\programs\\startup|new-scheduledtask|register-scheduledtask)`)
-	reflectRe     = re(`(?i)(\[(system\.)?reflection\.assembly\]::load|assembly\.load\s*\()`)
-	shellcodeRe   = re(`(?i)(virtualalloc|createthread|rtlmovememory|marshal\]::copy|getdelegateforfunctionpointer)`)
-	lolbinRe      = re(`(?i)(mshta(\.exe)?\s+["']?(https?:|javascript:|vbscript:)|regsvr32(\.exe)?\s[^\n]*/i:\s*https?:|scrobj\.dll|rundll32(\.exe)?\s[^\n]*javascript:|certutil(\.exe)?\s[^\n]*-(decode|urlcache)|msiexec(\.exe)?\s[^\n]*https?://)`)
-	defenderOffRe = re(`(?i)(set-mppreference[^\n]*-disable|add-mppreference[^\n]*-exclusion)`)
+	amsiRe        = p(`(amsiutils|amsiinitfailed|amsiscanbuffer|amsicontext|amsi\.dll)`, "amsi")
+	shadowRe      = p(`(vssadmin(\.exe)?\s+delete\s+shadows|wmic\s+shadowcopy\s+delete|bcdedit[^\n]*recoveryenabled\s+no|wbadmin\s+delete\s+catalog)`, "shadow", "recoveryenabled", "wbadmin")
+	persistRe     = p(`(currentversion\\run\b|schtasks(\.exe)?\s+/create|\\start menu\\programs\\startup|new-scheduledtask|register-scheduledtask)`, "currentversion", "schtasks", "startup", "scheduledtask")
+	reflectRe     = p(`(\[(system\.)?reflection\.assembly\]::load|assembly\.load\s*\()`, "assembly")
+	shellcodeRe   = p(`(virtualalloc|createthread|rtlmovememory|marshal\]::copy|getdelegateforfunctionpointer)`, "virtualalloc", "createthread", "rtlmovememory", "marshal", "getdelegateforfunctionpointer")
+	lolbinRe      = p(`(mshta(\.exe)?\s+["']?(https?:|javascript:|vbscript:)|regsvr32(\.exe)?\s[^\n]*/i:\s*https?:|scrobj\.dll|rundll32(\.exe)?\s[^\n]*javascript:|certutil(\.exe)?\s[^\n]*-(decode|urlcache)|msiexec(\.exe)?\s[^\n]*https?://)`, "mshta", "regsvr32", "scrobj", "rundll32", "certutil", "msiexec")
+	defenderOffRe = p(`(set-mppreference[^\n]*-disable|add-mppreference[^\n]*-exclusion)`, "mppreference")
 )
 
 // maxScan bounds how much text one Scan looks at; scripts past a few MiB are
@@ -79,37 +69,38 @@ func scan(ctx context.Context, text string, f *rules.Findings, depth int) Traits
 	if len(text) > maxScan {
 		text = text[:maxScan]
 	}
-	if m := execRe.FindString(text); m != "" {
+	s := newSrc(text)
+	if m := execRe.find(s); m != "" {
 		t.Exec = true
 	}
-	if m := downloadRe.FindString(text); m != "" {
+	if m := downloadRe.find(s); m != "" {
 		t.Download = true
 		f.Add("download", rules.Low, "fetches from the network with a Windows download API or tool", m)
 	}
-	if m := saveRe.FindString(text); m != "" {
+	if m := saveRe.find(s); m != "" {
 		t.Save = true
 	}
-	if m := evalRe.FindString(text); m != "" {
+	if m := evalRe.find(s); m != "" {
 		t.Eval = true
 	}
-	if m := wshRe.FindString(text); m != "" {
+	if m := wshRe.find(s); m != "" {
 		t.WSH = true
 		f.Add("wsh-object", rules.Low, "uses Windows Script Host objects (shell, file system)", m)
 	}
-	if m := shellRe.FindString(text); m != "" {
+	if m := shellRe.find(s); m != "" {
 		t.Shell = true
 	}
-	if m := hiddenRe.FindString(text); m != "" {
+	if m := hiddenRe.find(s); m != "" {
 		t.Hidden = true
 		f.Add("hidden-window", rules.Medium, "asks for a hidden window or a bypassed execution policy", m)
 	}
 	if rules.Done(ctx) {
 		return t
 	}
-	obfuscation(text, f, &t)
+	obfuscation(s, f, &t)
 
 	for _, p := range []struct {
-		re   *regexp.Regexp
+		re   pat
 		rule string
 		sev  verdict.Severity
 		desc string
@@ -121,17 +112,17 @@ func scan(ctx context.Context, text string, f *rules.Findings, depth int) Traits
 		{reflectRe, "reflective-load", rules.High, "loads a .NET assembly from memory"},
 		{lolbinRe, "lolbin", rules.High, "abuses a signed Windows tool to fetch or run remote code"},
 	} {
-		if m := p.re.FindString(text); m != "" {
+		if m := p.re.find(s); m != "" {
 			f.Add(p.rule, p.sev, p.desc, m)
 		}
 	}
-	if m := shellcodeRe.FindAllString(text, 4); len(m) >= 2 {
+	if m := shellcodeRe.all(s, 4); len(m) >= 2 {
 		f.Add("shellcode-runner", rules.High, "allocates executable memory and starts a thread in it", strings.Join(m, " "))
 	}
 
 	if depth < 2 {
-		for _, m := range encCmdRe.FindAllStringSubmatch(text, 4) {
-			dec, ok := decodePSBase64(m[1])
+		for _, m := range encCmdRe.submatches(s, 4) {
+			dec, ok := decodePSBase64(m)
 			if !ok {
 				continue
 			}
@@ -141,10 +132,10 @@ func scan(ctx context.Context, text string, f *rules.Findings, depth int) Traits
 			t.merge(sub)
 		}
 	}
-	for _, u := range urlRe.FindAllString(text, 3) {
+	for _, u := range urlRe.all(s, 3) {
 		f.Add("url", rules.Info, "contains a URL", u)
 	}
-	combine(text, f, t)
+	combine(s, f, t)
 	return t
 }
 
@@ -159,64 +150,74 @@ func (t *Traits) merge(o Traits) {
 	t.Hidden = t.Hidden || o.Hidden
 }
 
-func obfuscation(text string, f *rules.Findings, t *Traits) {
-	if n := len(chrRe.FindAllStringIndex(text, 64)); n >= 20 {
-		t.Obfuscated = true
-		f.Add("chr-chain", rules.Medium, "builds strings from long chains of Chr() calls to hide them", chrRe.FindString(text))
-	}
-	if n := len(fromCharCodeRe.FindAllStringIndex(text, 8)); n >= 1 {
-		if strings.Count(text, ",") > 60 && n >= 1 && charCodeList(text) {
+func obfuscation(s *src, f *rules.Findings, t *Traits) {
+	if strings.Count(s.lower, "chr") >= 20 {
+		if m := chrRe.all(s, 64); len(m) >= 20 {
 			t.Obfuscated = true
-			f.Add("charcode-chain", rules.Medium, "builds code from a long list of character codes", fromCharCodeRe.FindString(text))
+			f.Add("chr-chain", rules.Medium, "builds strings from long chains of Chr() calls to hide them", m[0])
 		}
 	}
-	if m := reverseRe.FindString(text); m != "" {
+	if strings.Contains(s.lower, "fromcharcode") && charCodeList(s.text) {
+		t.Obfuscated = true
+		f.Add("charcode-chain", rules.Medium, "builds code from a long list of character codes", "fromCharCode")
+	}
+	if m := reverseRe.find(s); m != "" {
 		t.Obfuscated = true
 		f.Add("string-reverse", rules.Low, "reverses strings at run time, a common way to hide commands", m)
 	}
-	if m := base64Re.FindString(text); m != "" && len(m) >= 800 {
+	if m := longestB64(s.text, 800, false); m != "" {
 		t.Obfuscated = true
 		f.Add("long-base64", rules.Low, "carries a long base64 blob", m)
 	}
-	if n := len(concatRe.FindAllStringIndex(text, 16)); n >= 8 {
-		t.Obfuscated = true
-		f.Add("split-strings", rules.Medium, "splits strings into tiny concatenated pieces to hide them", concatRe.FindString(text))
+	if concatGate(s.lower) {
+		if m := concatRe.all(s, 16); len(m) >= 8 {
+			t.Obfuscated = true
+			f.Add("split-strings", rules.Medium, "splits strings into tiny concatenated pieces to hide them", m[0])
+		}
 	}
-	if n := len(caretRe.FindAllStringIndex(text, 8)); n >= 3 {
-		t.Obfuscated = true
-		f.Add("caret-obfuscation", rules.Medium, "hides batch commands with ^ escapes", caretRe.FindString(text))
+	if strings.Count(s.text, "^") >= 9 {
+		if m := caretRe.all(s, 8); len(m) >= 3 {
+			t.Obfuscated = true
+			f.Add("caret-obfuscation", rules.Medium, "hides batch commands with ^ escapes", m[0])
+		}
 	}
 }
 
-var charListRe = re(`(\d{2,3}\s*,\s*){40,}`)
-
-func charCodeList(text string) bool { return charListRe.MatchString(text) }
+// concatGate counts quote-plus-quote joins; the split-strings pattern runs
+// only when there are enough of them.
+func concatGate(lower string) bool {
+	n := 0
+	for _, j := range []string{`"+"`, `" + "`, `" & "`, `"&"`, `'+'`, `' + '`} {
+		n += strings.Count(lower, j)
+	}
+	return n >= 16
+}
 
 // combine turns traits into the findings that decide: what honest scripts
 // do not do together.
-func combine(text string, f *rules.Findings, t Traits) {
+func combine(s *src, f *rules.Findings, t Traits) {
 	switch {
 	case t.Download && (t.Exec || t.Eval) && (t.WSH || t.Shell || t.Save):
-		f.Add("download-execute", rules.Critical, "downloads code and runs it (dropper / download cradle)", firstOf(text, downloadRe, execRe, evalRe))
+		f.Add("download-execute", rules.Critical, "downloads code and runs it (dropper / download cradle)", firstOf(s, downloadRe, execRe, evalRe))
 	case t.Download && t.Eval:
-		f.Add("download-execute", rules.Critical, "downloads code and evaluates it (download cradle)", firstOf(text, downloadRe, evalRe))
+		f.Add("download-execute", rules.Critical, "downloads code and evaluates it (download cradle)", firstOf(s, downloadRe, evalRe))
 	case t.Download && t.Save:
-		f.Add("download-save", rules.High, "downloads a file and writes it to disk", firstOf(text, downloadRe, saveRe))
+		f.Add("download-save", rules.High, "downloads a file and writes it to disk", firstOf(s, downloadRe, saveRe))
 	}
 	if t.WSH && t.Exec && t.Shell {
-		f.Add("spawns-shell", rules.High, "starts a command interpreter (powershell, cmd, mshta) from a script", firstOf(text, shellRe))
+		f.Add("spawns-shell", rules.High, "starts a command interpreter (powershell, cmd, mshta) from a script", firstOf(s, shellRe))
 	}
 	if t.Obfuscated && (t.Eval || t.Exec) && (t.WSH || t.Shell || t.Eval) {
-		f.Add("obfuscated-execution", rules.High, "hides its code and then evaluates or runs it", firstOf(text, evalRe, execRe))
+		f.Add("obfuscated-execution", rules.High, "hides its code and then evaluates or runs it", firstOf(s, evalRe, execRe))
 	}
 	if t.AutoExec && (t.Exec || t.Shell || t.Download) {
-		f.Add("autoexec-action", rules.Critical, "runs on open and launches programs or downloads", firstOf(text, execRe, shellRe, downloadRe))
+		f.Add("autoexec-action", rules.Critical, "runs on open and launches programs or downloads", firstOf(s, execRe, shellRe, downloadRe))
 	}
 }
 
-func firstOf(text string, res ...*regexp.Regexp) string {
+func firstOf(s *src, res ...pat) string {
 	for _, r := range res {
-		if m := r.FindString(text); m != "" {
+		if m := r.find(s); m != "" {
 			return m
 		}
 	}

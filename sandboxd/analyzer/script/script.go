@@ -124,7 +124,7 @@ func indicators(text string) []verdict.Indicator {
 	if len(text) > maxScan {
 		text = text[:maxScan]
 	}
-	for _, u := range urlRe.FindAllString(text, 10) {
+	for _, u := range urlRe.all(newSrc(text), 10) {
 		if len(u) > 512 || seen[u] {
 			continue
 		}

@@ -11,16 +11,15 @@ import (
 )
 
 var (
-	blobRe        = re(`(?i)new\s+blob\s*\(`)
-	atobRe        = re(`(?i)(\batob\s*\(|base64tobytes|frombase64|uint8array\.from\s*\(\s*atob|charCodeAt)`)
-	offerRe       = re(`(?i)(\.download\s*=|\bdownload\s*=\s*["']|mssaveorOpenblob|mssaveblob|createobjecturl)`)
-	clickRe       = re(`(?i)(\.click\s*\(\s*\)|mssaveoropenblob|window\.location(\.href)?\s*=\s*\w*url)`)
-	passwordRe    = re(`(?i)<input[^>]+type\s*=\s*["']?password`)
-	formActionRe  = re(`(?i)<form[^>]*\saction\s*=\s*["']?([^"'\s>]+)`)
-	autoSubmitRe  = re(`(?i)(\.submit\s*\(\s*\)|onload\s*=\s*["'][^"']*submit)`)
-	metaRefreshRe = re(`(?i)<meta[^>]+http-equiv\s*=\s*["']?refresh[^>]+url\s*=\s*([^"'>\s]+)`)
-	dataURIRe     = re(`(?i)(href|src)\s*=\s*["']data:application/(octet-stream|x-msdownload|zip|x-zip|vnd\.ms|x-iso)[^"']{0,40}`)
-	b64LiteralRe  = re(`["'\x60]([A-Za-z0-9+/\r\n]{200,}={0,2})["'\x60]`)
+	blobRe        = p(`new\s+blob\s*\(`, "blob")
+	atobRe        = p(`(\batob\s*\(|base64tobytes|frombase64|uint8array\.from\s*\(\s*atob|charcodeat)`, "atob", "base64", "charcodeat")
+	offerRe       = p(`(\.download\s*=|\bdownload\s*=\s*["']|mssaveoropenblob|mssaveblob|createobjecturl)`, "download", "mssave", "createobjecturl")
+	clickRe       = p(`(\.click\s*\(\s*\)|mssaveoropenblob|window\.location(\.href)?\s*=\s*\w*url)`, "click", "mssaveoropenblob", "location")
+	passwordRe    = p(`<input[^>]+type\s*=\s*["']?password`, "password")
+	formActionRe  = p(`<form[^>]*\saction\s*=\s*["']?([^"'\s>]+)`, "<form")
+	autoSubmitRe  = p(`(\.submit\s*\(\s*\)|onload\s*=\s*["'][^"']*submit)`, "submit")
+	metaRefreshRe = p(`<meta[^>]+http-equiv\s*=\s*["']?refresh[^>]+url\s*=\s*([^"'>\s]+)`, "refresh")
+	dataURIRe     = p(`(href|src)\s*=\s*["']data:application/(octet-stream|x-msdownload|zip|x-zip|vnd\.ms|x-iso)[^"']{0,40}`, "data:application")
 )
 
 // html looks for what pages attached to mail do to their readers: build a
@@ -31,49 +30,50 @@ func html(ctx context.Context, text string, f *rules.Findings, t Traits) {
 	if len(text) > maxScan {
 		text = text[:maxScan]
 	}
-	blob := blobRe.FindString(text)
-	decode := atobRe.FindString(text)
-	offer := offerRe.FindString(text)
-	if blob != "" && offer != "" && (decode != "" || base64Re.MatchString(text)) {
+	s := newSrc(text)
+	blob := blobRe.find(s)
+	decode := atobRe.find(s)
+	offer := offerRe.find(s)
+	if blob != "" && offer != "" && (decode != "" || longestB64(text, 200, true) != "") {
 		sev := rules.High
 		desc := "builds a file from an embedded blob and offers it for download (HTML smuggling)"
 		if payload := smuggledPayload(ctx, text); payload != "" {
 			sev = rules.Critical
 			desc = "smuggles " + payload + " out of an embedded blob and offers it for download (HTML smuggling)"
 		}
-		if clickRe.MatchString(text) {
+		if clickRe.find(s) != "" {
 			desc += ", started automatically"
 		}
 		f.Add("html-smuggling", sev, desc, blob+" "+offer)
 	}
-	if m := dataURIRe.FindString(text); m != "" {
+	if m := dataURIRe.find(s); m != "" {
 		f.Add("data-uri-download", rules.High, "links to an executable or archive carried inside the page as a data: URI", m)
 	}
 	if rules.Done(ctx) {
 		return
 	}
 	action := ""
-	if m := formActionRe.FindStringSubmatch(text); m != nil {
-		action = m[1]
+	if m := formActionRe.submatches(s, 1); m != nil {
+		action = m[0]
 	}
 	offSite := isRemote(action)
-	if p := passwordRe.FindString(text); p != "" {
+	if pw := passwordRe.find(s); pw != "" {
 		switch {
 		case offSite:
 			f.Add("credential-form", rules.High, "asks for a password and posts it to another site", action)
-		case strings.Contains(strings.ToLower(text), "xmlhttprequest") || strings.Contains(text, "fetch(") || strings.Contains(text, "$.ajax") || strings.Contains(text, "$.post"):
-			if u := urlRe.FindString(text); u != "" {
+		case strings.Contains(s.lower, "xmlhttprequest") || strings.Contains(text, "fetch(") || strings.Contains(text, "$.ajax") || strings.Contains(text, "$.post"):
+			if u := urlRe.find(s); u != "" {
 				f.Add("credential-form", rules.High, "asks for a password in a local page that sends data to a server", u)
 			}
 		default:
-			f.Add("password-field", rules.Low, "a local page asks for a password", p)
+			f.Add("password-field", rules.Low, "a local page asks for a password", pw)
 		}
 	}
-	if offSite && autoSubmitRe.MatchString(text) {
+	if offSite && autoSubmitRe.find(s) != "" {
 		f.Add("auto-submit", rules.Medium, "submits a form to another site as soon as it is opened", action)
 	}
-	if m := metaRefreshRe.FindStringSubmatch(text); m != nil && isRemote(m[1]) {
-		f.Add("meta-refresh", rules.Low, "redirects the reader to a web site as soon as it is opened", m[1])
+	if m := metaRefreshRe.submatches(s, 1); m != nil && isRemote(m[0]) {
+		f.Add("meta-refresh", rules.Low, "redirects the reader to a web site as soon as it is opened", m[0])
 	}
 }
 
@@ -85,12 +85,7 @@ func isRemote(u string) bool {
 // smuggledPayload decodes the largest base64 literal and names what it is
 // when that is something a page has no business carrying.
 func smuggledPayload(ctx context.Context, text string) string {
-	var best string
-	for _, m := range b64LiteralRe.FindAllStringSubmatch(text, 32) {
-		if len(m[1]) > len(best) {
-			best = m[1]
-		}
-	}
+	best := longestB64(text, 200, true)
 	if best == "" || rules.Done(ctx) {
 		return ""
 	}

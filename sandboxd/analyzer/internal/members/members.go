@@ -32,6 +32,7 @@ const (
 // Summary is what the walk found, beyond findings.
 type Summary struct {
 	Files       int
+	Opened      bool   // the walk opened the file as a container
 	Unscannable string // set when members could not be read
 }
 
@@ -56,7 +57,8 @@ func Judge(ctx context.Context, files []extract.File, fs *rules.Findings) Summar
 	scanned := 0
 	for i, f := range files {
 		if i == 0 && f.Depth <= 1 {
-			if f.Flags.Any() && !f.Container {
+			s.Opened = f.Container
+			if f.Flags.Any() {
 				s.Unscannable = f.Problem
 			}
 			continue
