@@ -1,0 +1,297 @@
+// Package milter is Airlock's milter server for Postfix and Sendmail
+// (github.com/d--j/go-milter, protocol version 6). It gathers the envelope,
+// the macros that matter ({i} the MTA's queue id, {auth_authen}) and the
+// whole message, and at end of message asks the gate:
+//
+//   - deliver: accept, with Airlock's header fields added;
+//   - reject: 5xx with the reason (a known-malicious file);
+//   - hold or quarantine: the gate has stored the message durably, so the
+//     MTA is told to discard its copy;
+//   - the store cannot be written (or anything else fails): 451, the MTA
+//     keeps the mail and the sender retries.
+//
+// While the gate waits inline for verdicts, progress packets keep the MTA's
+// milter timeout from firing. A panic is recovered per callback, counted,
+// and turns into a temporary failure for that message only.
+package milter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	gomilter "github.com/d--j/go-milter"
+
+	"github.com/airlockmail/airlock/config"
+	"github.com/airlockmail/airlock/gate"
+	"github.com/airlockmail/airlock/holdqueue"
+	"github.com/airlockmail/airlock/policy"
+)
+
+// Decider is what the milter needs of the gate.
+type Decider interface {
+	Decide(ctx context.Context, m *gate.Message) (*gate.Decision, error)
+}
+
+// Stats count what the milter did (metrics and tests).
+type Stats struct {
+	Accepted, Rejected, Discarded, TempFailed, Panics atomic.Int64
+}
+
+// Server is the milter server.
+type Server struct {
+	cfg   config.Milter
+	gate  Decider
+	log   *slog.Logger
+	srv   *gomilter.Server
+	ctx   context.Context
+	stop  context.CancelFunc
+	Stats Stats
+}
+
+// New builds a milter server around the gate.
+func New(cfg config.Milter, g Decider, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = config.DefaultMilter().MaxMessageBytes
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = config.DefaultMilter().Timeout
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, gate: g, log: log, ctx: ctx, stop: stop}
+	s.srv = gomilter.NewServer(
+		gomilter.WithMilter(func() gomilter.Milter { return &session{s: s} }),
+		// Header values as sent (leading space kept) so the stored
+		// message is byte for byte what the MTA received.
+		gomilter.WithProtocol(gomilter.OptHeaderLeadingSpace|gomilter.OptNoUnknown),
+		gomilter.WithAction(gomilter.OptAddHeader),
+		gomilter.WithMacroRequest(gomilter.StageMail, []gomilter.MacroName{gomilter.MacroAuthAuthen}),
+		gomilter.WithMacroRequest(gomilter.StageEOM, []gomilter.MacroName{gomilter.MacroQueueId, gomilter.MacroAuthAuthen}),
+		gomilter.WithReadTimeout(cfg.Timeout),
+		gomilter.WithWriteTimeout(cfg.Timeout),
+	)
+	return s
+}
+
+// Listen opens the configured address ("inet:127.0.0.1:7357", "unix:/path",
+// or host:port).
+func Listen(addr string) (net.Listener, error) {
+	network, a, err := config.SplitMilterAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	if network == "unix" {
+		os.Remove(a) // a stale socket from a previous run
+	}
+	ln, err := net.Listen(network, a)
+	if err != nil {
+		return nil, fmt.Errorf("milter listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve answers MTA connections on ln until Close.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.srv.Serve(ln)
+	if errors.Is(err, gomilter.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops the server and cancels decisions in flight (their messages
+// get a temporary failure and stay with the MTA).
+func (s *Server) Close() error {
+	s.stop()
+	return s.srv.Close()
+}
+
+// session is one MTA connection (one SMTP connection, possibly several
+// messages).
+type session struct {
+	s *Server
+
+	client netip.Addr
+	helo   string
+	from   string
+	auth   string
+	rcpt   []string
+	buf    bytes.Buffer
+	inBody bool
+	tooBig bool
+}
+
+func (x *session) reset() {
+	x.from, x.auth, x.rcpt = "", "", nil
+	x.buf.Reset()
+	x.inBody, x.tooBig = false, false
+}
+
+// guard turns a panic in a callback into a temporary failure.
+func (x *session) guard(resp **gomilter.Response, err *error) {
+	if r := recover(); r != nil {
+		x.s.Stats.Panics.Add(1)
+		x.s.Stats.TempFailed.Add(1)
+		x.s.log.Error("panic in milter callback; message tempfailed", "panic", r, "stack", string(debug.Stack()))
+		*resp, *err = gomilter.RespTempFail, nil
+	}
+}
+
+func (x *session) NewConnection(gomilter.Modifier) error { return nil }
+
+func (x *session) Connect(host, family string, port uint16, addr string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
+	defer x.guard(&resp, &err)
+	x.client = netip.Addr{}
+	if a, perr := netip.ParseAddr(strings.Trim(addr, "[]")); perr == nil {
+		x.client = a.Unmap()
+	}
+	return gomilter.RespContinue, nil
+}
+
+func (x *session) Helo(name string, m gomilter.Modifier) (*gomilter.Response, error) {
+	x.helo = name
+	return gomilter.RespContinue, nil
+}
+
+func (x *session) MailFrom(from, esmtpArgs string, m gomilter.Modifier) (*gomilter.Response, error) {
+	x.reset()
+	x.from = from
+	x.auth = m.Get(gomilter.MacroAuthAuthen)
+	return gomilter.RespContinue, nil
+}
+
+func (x *session) RcptTo(rcpt, esmtpArgs string, m gomilter.Modifier) (*gomilter.Response, error) {
+	x.rcpt = append(x.rcpt, rcpt)
+	return gomilter.RespContinue, nil
+}
+
+func (x *session) Data(m gomilter.Modifier) (*gomilter.Response, error) {
+	return gomilter.RespContinue, nil
+}
+
+func (x *session) Header(name, value string, m gomilter.Modifier) (*gomilter.Response, error) {
+	if x.tooBig {
+		return gomilter.RespContinue, nil
+	}
+	// The MTA sends folded lines with bare LF; the stored copy uses CRLF.
+	v := strings.ReplaceAll(strings.ReplaceAll(value, "\r\n", "\n"), "\n", "\r\n")
+	x.buf.WriteString(name)
+	x.buf.WriteString(":")
+	x.buf.WriteString(v)
+	x.buf.WriteString("\r\n")
+	return x.checkSize()
+}
+
+func (x *session) Headers(m gomilter.Modifier) (*gomilter.Response, error) {
+	x.buf.WriteString("\r\n")
+	x.inBody = true
+	return x.checkSize()
+}
+
+func (x *session) BodyChunk(chunk []byte, m gomilter.Modifier) (*gomilter.Response, error) {
+	if x.tooBig {
+		return gomilter.RespContinue, nil
+	}
+	x.buf.Write(chunk)
+	return x.checkSize()
+}
+
+func (x *session) checkSize() (*gomilter.Response, error) {
+	if int64(x.buf.Len()) > int64(x.s.cfg.MaxMessageBytes) {
+		x.tooBig = true
+		x.buf.Reset()
+		return gomilter.RejectWithCodeAndReason(552, fmt.Sprintf("5.3.4 message exceeds the filter's size limit (%s)", x.s.cfg.MaxMessageBytes))
+	}
+	return gomilter.RespContinue, nil
+}
+
+func (x *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, err error) {
+	defer x.guard(&resp, &err)
+	defer x.reset()
+	if x.tooBig {
+		return gomilter.RejectWithCodeAndReason(552, "5.3.4 message too big for the filter")
+	}
+	if !x.inBody {
+		x.buf.WriteString("\r\n")
+	}
+	qid := m.Get(gomilter.MacroQueueId)
+	auth := x.auth
+	if a := m.Get(gomilter.MacroAuthAuthen); a != "" {
+		auth = a
+	}
+	msg := &gate.Message{
+		Envelope: policy.Envelope{ClientAddr: x.client, Helo: x.helo, MailFrom: x.from,
+			RcptTo: append([]string(nil), x.rcpt...), AuthUser: auth},
+		MTAQueueID: qid,
+		Data:       bytes.Clone(x.buf.Bytes()),
+		Mode:       holdqueue.ModeMilter,
+		Progress: func() {
+			if err := m.Progress(); err != nil {
+				x.s.log.Debug("milter progress", "mta_queue_id", qid, "err", err)
+			}
+		},
+	}
+	ctx, cancel := context.WithTimeout(x.s.ctx, x.s.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	d, derr := x.s.gate.Decide(ctx, msg)
+	log := x.s.log.With("mta_queue_id", qid, "took", time.Since(start).Round(time.Millisecond))
+	if derr != nil {
+		x.s.Stats.TempFailed.Add(1)
+		log.Warn("tempfail: the MTA keeps the message", "err", derr)
+		var ge *gate.Error
+		if errors.As(derr, &ge) && ge.Temporary() {
+			return gomilter.RejectWithCodeAndReason(uint16(ge.Code), fmt.Sprintf("%d.%d.%d %s", ge.Enhanced[0], ge.Enhanced[1], ge.Enhanced[2], ge.Message))
+		}
+		return gomilter.RespTempFail, nil
+	}
+	switch d.Action {
+	case gate.Deliver:
+		for _, h := range d.Headers {
+			if err := m.AddHeader(h.Name, " "+h.Value); err != nil {
+				x.s.Stats.TempFailed.Add(1)
+				log.Error("add header", "err", err)
+				return gomilter.RespTempFail, nil
+			}
+		}
+		x.s.Stats.Accepted.Add(1)
+		log.Info("accept", "reason", d.Reason)
+		return gomilter.RespAccept, nil
+	case gate.Hold, gate.Quarantine:
+		// Stored durably by the gate: the MTA may forget it.
+		x.s.Stats.Discarded.Add(1)
+		log.Info("discard after hold", "queue_id", d.QueueID, "action", d.Action, "reason", d.Reason)
+		return gomilter.RespDiscard, nil
+	case gate.Reject:
+		x.s.Stats.Rejected.Add(1)
+		r := d.Reply
+		log.Info("reject", "reason", d.Reason)
+		return gomilter.RejectWithCodeAndReason(uint16(r.Code), fmt.Sprintf("%d.%d.%d %s", r.Enhanced[0], r.Enhanced[1], r.Enhanced[2], r.Message))
+	}
+	x.s.Stats.TempFailed.Add(1)
+	log.Error("unknown gate action", "action", d.Action)
+	return gomilter.RespTempFail, nil
+}
+
+func (x *session) Abort(m gomilter.Modifier) error {
+	x.reset()
+	return nil
+}
+
+func (x *session) Unknown(cmd string, m gomilter.Modifier) (*gomilter.Response, error) {
+	return gomilter.RespContinue, nil
+}
+
+func (x *session) Cleanup(m gomilter.Modifier) {}
