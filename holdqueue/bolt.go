@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +28,7 @@ var (
 	bWait  = []byte("wait")  // hashtok/id → "" while the verdict is pending
 	bIndex = []byte("x")     // tok/id → "" (sender, recipient, hash)
 	bState = []byte("state") // state/id → ""
+	bVMem  = []byte("vmem")  // hashtok → verdict memory (JSON)
 )
 
 // Bolt is the embedded store: one bbolt file, fsync on every commit.
@@ -46,7 +49,7 @@ func OpenBolt(path string, keys *Keys, log *slog.Logger) (*Bolt, error) {
 	}
 	s := &Bolt{db: db, keys: keys, log: log, feed: newFeed(), now: time.Now}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bMsg, bBody, bDue, bWait, bIndex, bState} {
+		for _, b := range [][]byte{bMeta, bMsg, bBody, bDue, bWait, bIndex, bState, bVMem} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -169,9 +172,23 @@ func (s *Bolt) Hold(ctx context.Context, m *NewMessage) (string, error) {
 		return "", fmt.Errorf("hold: %w", err)
 	}
 	id := m.ID
+	shas := map[string]string{}
+	for _, f := range m.Files {
+		shas[s.keys.hashToken(strings.ToLower(f.SHA256))] = strings.ToLower(f.SHA256)
+	}
+	base := *r
 	err = s.db.Batch(func(tx *bolt.Tx) error {
 		if tx.Bucket(bMsg).Get([]byte(id)) != nil {
 			return fmt.Errorf("id %s exists", id)
+		}
+		// Batch may run fn again: start from the row as built.
+		*r = base
+		r.Verdicts, r.Summaries = maps.Clone(base.Verdicts), maps.Clone(base.Summaries)
+		r.History = slices.Clone(base.History)
+		for _, t := range r.waiting() {
+			if vm, ok := loadMemory(tx, t, now); ok {
+				s.keys.verdictRow(r, t, shas[t], vm.Verdict, vm.Summary+" (known at hold time)", now)
+			}
 		}
 		if err := tx.Bucket(bBody).Put([]byte(id), body); err != nil {
 			return err
@@ -206,6 +223,9 @@ func (s *Bolt) ApplyVerdict(ctx context.Context, sha string, v verdict.Verdict, 
 	var changes []Change
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		changes = changes[:0]
+		if err := saveMemory(tx, tok, v, summary, now); err != nil {
+			return err
+		}
 		w := tx.Bucket(bWait)
 		prefix := []byte(tok + "/")
 		var ids []string
@@ -217,6 +237,7 @@ func (s *Bolt) ApplyVerdict(ctx context.Context, sha string, v verdict.Verdict, 
 			if err := w.Delete(ixKey(tok, id)); err != nil {
 				return err
 			}
+
 			r, err := loadRow(tx, id)
 			if errors.Is(err, ErrNotFound) {
 				continue
@@ -444,7 +465,7 @@ func (s *Bolt) List(ctx context.Context, q Query) (*Page, error) {
 				break
 			}
 			if page.Scanned >= budget || len(page.Messages) >= rq.Limit {
-				page.Next = string(id[:0]) + lastID(page, id)
+				page.Next = id + "\x00" // entries strictly below it: id itself next
 				return nil
 			}
 			page.Scanned++
@@ -471,9 +492,28 @@ func (s *Bolt) List(ctx context.Context, q Query) (*Page, error) {
 	return page, nil
 }
 
-// lastID is the cursor for the next page: entries strictly below it. When
-// the scan stopped at next (not yet examined), the cursor is just above it.
-func lastID(p *Page, next string) string { return next + "\x00" }
+// memory is a verdict remembered for verdictMemory after ApplyVerdict, so
+// a message held just after its file was judged (the gate looked the hash
+// up a moment before) does not wait for its deadline.
+type memory struct {
+	Verdict verdict.Verdict `json:"v"`
+	Summary string          `json:"s"`
+	Expires int64           `json:"x"`
+}
+
+func saveMemory(tx *bolt.Tx, tok string, v verdict.Verdict, summary string, now time.Time) error {
+	b, _ := json.Marshal(memory{Verdict: v, Summary: summary, Expires: now.Add(verdictMemory).UnixMilli()})
+	return tx.Bucket(bVMem).Put([]byte(tok), b)
+}
+
+func loadMemory(tx *bolt.Tx, tok string, now time.Time) (memory, bool) {
+	var m memory
+	v := tx.Bucket(bVMem).Get([]byte(tok))
+	if v == nil || json.Unmarshal(v, &m) != nil || m.Expires < now.UnixMilli() {
+		return m, false
+	}
+	return m, true
+}
 
 // Counts reads the per-state counters and the oldest held id.
 func (s *Bolt) Counts(ctx context.Context) (*Counts, error) {
@@ -502,6 +542,9 @@ func (s *Bolt) Counts(ctx context.Context) (*Counts, error) {
 func (s *Bolt) Purge(ctx context.Context, st State, before time.Time) (int, error) {
 	hi := idBound(before)
 	n := 0
+	if err := s.forgetExpired(); err != nil {
+		return 0, fmt.Errorf("purge: %w", err)
+	}
 	for {
 		// Batches of 1000 keep each commit (and the write lock) short.
 		batch := 0
@@ -568,3 +611,24 @@ func (s *Bolt) Subscribe(ctx context.Context) (<-chan Change, error) {
 }
 
 func (s *Bolt) setClock(now func() time.Time) { s.now = now }
+
+// forgetExpired drops verdict memories past their time (Redis expires them
+// by itself).
+func (s *Bolt) forgetExpired() error {
+	now := s.now()
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var old [][]byte
+		c := tx.Bucket(bVMem).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if _, ok := loadMemory(tx, string(k), now); !ok {
+				old = append(old, append([]byte(nil), k...))
+			}
+		}
+		for _, k := range old {
+			if err := tx.Bucket(bVMem).Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

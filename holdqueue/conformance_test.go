@@ -159,6 +159,31 @@ func runConformance(t *testing.T, open factory) {
 		}
 	})
 
+	t.Run("VerdictJustBeforeHold", func(t *testing.T) {
+		s, _ := setup(t)
+		// The gate looked the hash up, found nothing, and the verdict
+		// arrived before the hold: the message must not wait for its
+		// deadline.
+		if n, err := s.ApplyVerdict(ctx, sha("early"), verdict.Suspicious, "macro"); err != nil || n != 0 {
+			t.Fatalf("apply: %d %v", n, err)
+		}
+		id := hold(t, s, testMessage(1, sha("early"), sha("late")))
+		claimNone(t, s)
+		m := state(t, s, id, Held)
+		if m.Files[0].Verdict != verdict.Suspicious || m.Files[1].Verdict != verdict.Unknown {
+			t.Fatalf("files %+v", m.Files)
+		}
+		s.ApplyVerdict(ctx, sha("late"), verdict.Clean, "")
+		c := claim(t, s, "n")
+		if c.Lease.ID != id || c.Message.Worst() != verdict.Suspicious {
+			t.Fatalf("claimed %+v", c.Message.Files)
+		}
+		id2 := hold(t, s, testMessage(2, sha("early")))
+		if c := claim(t, s, "n"); c.Lease.ID != id2 {
+			t.Fatalf("fully judged at hold, not ready: %s", c.Lease.ID)
+		}
+	})
+
 	t.Run("NoFilesIsReadyAtOnce", func(t *testing.T) {
 		s, _ := setup(t)
 		m := testMessage(1)

@@ -238,6 +238,10 @@ type Change struct {
 	At    time.Time `json:"at"`
 }
 
+// verdictMemory is how long ApplyVerdict's verdict is remembered for
+// messages held after it (longer than any sensible hold timeout).
+const verdictMemory = 2 * time.Hour
+
 // Errors.
 var (
 	ErrNotFound = errors.New("holdqueue: no such message")

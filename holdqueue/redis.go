@@ -144,7 +144,8 @@ func (s *Redis) Hold(ctx context.Context, m *NewMessage) (string, error) {
 		return "", fmt.Errorf("hold: %w", err)
 	}
 	w := r.waiting()
-	args := []any{s.p, m.ID, maxlen(s.cfg), body, r.History[0], r.Due, len(w)}
+	cachedHist := s.keys.event(now, ActorVerdict, Held, "file verdict(s) known at hold time")
+	args := []any{s.p, m.ID, maxlen(s.cfg), body, r.History[0], r.Due, cachedHist, len(w)}
 	for _, t := range w {
 		args = append(args, t)
 	}
@@ -177,11 +178,18 @@ func (s *Redis) Hold(ctx context.Context, m *NewMessage) (string, error) {
 		return nil
 	})
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		// First use on this server: load the script, then go again.
+		// First use on this server (or after a restart): load the
+		// script, then go again, once.
 		if err := scriptHold.Load(ctx, c).Err(); err != nil {
 			return "", fmt.Errorf("hold %s: load script: %w", m.ID, err)
 		}
-		return s.Hold(ctx, m)
+		_, err = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			res = scriptHold.Run(ctx, p, []string{s.mk(m.ID)}, args...)
+			if s.cfg.WaitReplicas > 0 {
+				wait = p.Do(ctx, "WAIT", s.cfg.WaitReplicas, s.cfg.WaitTimeout.Milliseconds())
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		return "", fmt.Errorf("hold %s: %w", m.ID, err)
@@ -207,7 +215,7 @@ func (s *Redis) ApplyVerdict(ctx context.Context, sha string, v verdict.Verdict,
 	now := s.now()
 	hist := s.keys.event(now, ActorVerdict, "", verdictReason(sha, v, summary))
 	n, err := scriptVerdict.Run(ctx, s.rdb, []string{s.p + "w:" + tok},
-		s.p, tok, string(v), summary, hist, now.UnixMilli(), maxlen(s.cfg)).Int()
+		s.p, tok, string(v), summary, hist, now.UnixMilli(), maxlen(s.cfg), verdictMemory.Milliseconds()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("apply verdict %s: %w", sha, err)
 	}

@@ -36,31 +36,49 @@ local function livelease(mk, now)
 end
 `
 
-// hold: ARGV P, id, maxlen, body, hist, due, nwait, wait..., ntoks, toks..., field, value...
+// hold: ARGV P, id, maxlen, body, hist, due, hist-cached, nwait, wait..., ntoks, toks..., field, value...
+// A verdict that arrived shortly before the hold (between the gate's
+// lookup and now) is in the verdict memory (vc:<tok>) and applies at once.
 var scriptHold = redis.NewScript(luaCommon + `
 local id = ARGV[2]
 local mk = P..'m:'..id
 if redis.call('EXISTS', mk) == 1 then return 'EXISTS' end
-local i = 7
+local i = 8
 local nw = tonumber(ARGV[i]); i = i + 1
-for j = 1, nw do redis.call('SADD', P..'w:'..ARGV[i], id); i = i + 1 end
+local wait = {}
+for j = 1, nw do wait[#wait+1] = ARGV[i]; i = i + 1 end
 local nt = tonumber(ARGV[i]); i = i + 1
 for j = 1, nt do redis.call('ZADD', P..'x:'..ARGV[i], 0, id); i = i + 1 end
 local f = {}
 while i <= #ARGV do f[#f+1] = ARGV[i]; i = i + 1 end
 redis.call('HSET', mk, unpack(f))
-redis.call('SET', P..'b:'..id, ARGV[4])
 redis.call('RPUSH', P..'h:'..id, ARGV[5])
+local due = tonumber(ARGV[6])
+local cached = false
+for _, tok in ipairs(wait) do
+  local v = redis.call('GET', P..'vc:'..tok)
+  if v then
+    local nl = string.find(v, '\n', 1, true)
+    redis.call('HSET', mk, 'v:'..tok, string.sub(v, 1, nl - 1), 's:'..tok, string.sub(v, nl + 1))
+    if redis.call('HINCRBY', mk, 'pending', -1) == 0 then due = tonumber(redis.call('HGET', mk, 'created')) end
+    cached = true
+  else
+    redis.call('SADD', P..'w:'..tok, id)
+  end
+end
+if cached then redis.call('RPUSH', P..'h:'..id, ARGV[7]) end
+redis.call('SET', P..'b:'..id, ARGV[4])
 redis.call('ZADD', P..'all', 0, id)
 redis.call('ZADD', P..'s:held', 0, id)
-setdue(id, mk, tonumber(ARGV[6]))
+setdue(id, mk, due)
 feed(ARGV[3], id, 'held', 'system', redis.call('HGET', mk, 'created'))
 return 'OK'
 `)
 
-// verdict: KEYS w:tok; ARGV P, tok, verdict, summary, hist, now, maxlen
+// verdict: KEYS w:tok; ARGV P, tok, verdict, summary, hist, now, maxlen, memory-ms
 var scriptVerdict = redis.NewScript(luaCommon + `
 local tok, now = ARGV[2], tonumber(ARGV[6])
+redis.call('SET', P..'vc:'..tok, ARGV[3]..'\n'..ARGV[4], 'PX', ARGV[8])
 local ids = redis.call('SMEMBERS', KEYS[1])
 redis.call('DEL', KEYS[1])
 local n = 0

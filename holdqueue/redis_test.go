@@ -195,7 +195,8 @@ func TestRedisSealedAndWrongKey(t *testing.T) {
 // With replicas configured, a hold returns only once they have it; with
 // the replica gone it fails (and the sender keeps the mail).
 func TestRedisWaitReplicas(t *testing.T) {
-	primary := testredis.Start(t, testredis.Options{AOF: true})
+	// No 5s wait for more replicas before the first sync.
+	primary := testredis.Start(t, testredis.Options{AOF: true, Args: []string{"--repl-diskless-sync-delay", "0"}})
 	replica := testredis.Start(t, testredis.Options{AOF: true, Args: []string{"--replicaof", "127.0.0.1", strings.Split(primary.Addr(), ":")[1]}})
 	c := redisConfig(primary.Addr(), "wait")
 	c.WaitReplicas = 1
@@ -208,20 +209,22 @@ func TestRedisWaitReplicas(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
+	rr := redis.NewClient(&redis.Options{Addr: replica.Addr()})
+	defer rr.Close()
 	// The replica syncs asynchronously after start: wait until it is up.
-	var id string
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		id, err = s.Hold(ctx, testMessage(1, sha("a")))
-		if err == nil {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		info, _ := rr.Info(ctx, "replication").Result()
+		if strings.Contains(info, "master_link_status:up") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("hold never acknowledged by the replica: %v", err)
+			t.Fatalf("replica never linked:\n%s", info)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
-	rr := redis.NewClient(&redis.Options{Addr: replica.Addr()})
-	defer rr.Close()
+	id, err := s.Hold(ctx, testMessage(1, sha("a")))
+	if err != nil {
+		t.Fatalf("hold with the replica up: %v", err)
+	}
 	if n, _ := rr.Exists(ctx, "{wait}:b:"+id).Result(); n != 1 {
 		t.Fatal("acknowledged hold not on the replica")
 	}
