@@ -195,7 +195,6 @@ func (e *env) login(user, pass string) (*http.Client, string) {
 	return c, m[1]
 }
 
-
 func hashOf(s string) string {
 	return fmt.Sprintf("%064x", []byte(s)[:min(len(s), 32)])
 }

@@ -348,4 +348,3 @@ func (s *Server) timeLeft(m *holdqueue.Message) string {
 	}
 	return age(m.Deadline.Sub(s.now()))
 }
-

@@ -73,10 +73,10 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d B", n)
 	},
-	"ms": func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) },
+	"ms":     func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) },
 	"states": func() []holdqueue.State { return holdqueue.States },
-	"field": func(m map[string]string, k string) string { return m[k] },
-	"list":  func(s ...string) []string { return s },
+	"field":  func(m map[string]string, k string) string { return m[k] },
+	"list":   func(s ...string) []string { return s },
 }
 
 // parseTemplates builds one template set per page: the layout plus the
