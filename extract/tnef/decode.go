@@ -149,6 +149,12 @@ type Attachment struct {
 	Problem string
 }
 
+// IsTNEF reports whether data starts with the TNEF signature, so a caller
+// can recognise winmail.dat by content rather than by name or declared type.
+func IsTNEF(data []byte) bool {
+	return len(data) >= 6 && binary.LittleEndian.Uint32(data) == signature
+}
+
 // Decode reads a TNEF stream. It fails only when data is not TNEF at all
 // (ErrNotTNEF); damage after the signature is reported in Problems.
 func Decode(data []byte, lim Limits) (*Message, error) {
@@ -191,7 +197,7 @@ type decoder struct {
 }
 
 func (st *state) decode(data []byte, depth int, cp int) (*Message, error) {
-	if len(data) < 6 || binary.LittleEndian.Uint32(data) != signature {
+	if !IsTNEF(data) {
 		return nil, ErrNotTNEF
 	}
 	d := &decoder{st: st, m: &Message{CodePage: cp}, depth: depth}

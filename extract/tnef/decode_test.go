@@ -22,6 +22,9 @@ func TestNotTNEF(t *testing.T) {
 			if !errors.Is(err, ErrNotTNEF) || m != nil {
 				t.Fatalf("Decode = %v, %v; want nil, ErrNotTNEF", m, err)
 			}
+			if IsTNEF(in) {
+				t.Error("IsTNEF = true")
+			}
 		})
 	}
 }
@@ -55,6 +58,11 @@ func TestDecodeEdgeCases(t *testing.T) {
 		{
 			name: "signature only",
 			in:   stream(),
+			check: func(t *testing.T, m *Message) {
+				if !IsTNEF(stream()) {
+					t.Error("IsTNEF = false")
+				}
+			},
 		},
 		{
 			name: "two files",

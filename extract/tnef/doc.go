@@ -17,8 +17,10 @@
 //     is kept and the fault is reported in Message.Problems or
 //     Attachment.Problem.
 //   - Limits (attachments, bytes, nesting depth of embedded messages) hold
-//     across the whole tree of embedded messages; when one is hit the
-//     offending attachment is still listed, with Limit set.
+//     across the whole tree of embedded messages. Past the byte or depth
+//     limit an attachment is still listed, with Limit set and its data or
+//     embedded message withheld; past the attachment limit the walk stops
+//     and Message.Limit says so.
 //
 // The subtle parts, with their references:
 //
