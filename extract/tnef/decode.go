@@ -187,6 +187,16 @@ type pending struct {
 	problems                        []string
 }
 
+// problem records a problem with the attachment, up to maxProblems.
+func (p *pending) problem(msg string) {
+	switch n := len(p.problems); {
+	case n < maxProblems:
+		p.problems = append(p.problems, msg)
+	case n == maxProblems:
+		p.problems = append(p.problems, "more problems not recorded")
+	}
+}
+
 type decoder struct {
 	st      *state
 	m       *Message
@@ -246,16 +256,18 @@ func (d *decoder) readAttributes(data []byte) {
 		}
 		val := data[off+attrHeader : off+attrHeader+int(length) : off+attrHeader+int(length)]
 		want := binary.LittleEndian.Uint16(data[off+attrHeader+int(length):])
+		// Applied before the checksum is judged, so that a bad
+		// attAttachRendData is blamed on the attachment it starts.
+		more := d.attribute(level, uint16(id), val)
 		if got := checksum(val); got != want {
 			msg := fmt.Sprintf("offset %d: attribute 0x%08x checksum 0x%04x, want 0x%04x (data kept)", off, id, got, want)
 			if level == levelAttachment && len(d.atts) > 0 {
-				p := d.atts[len(d.atts)-1]
-				p.problems = append(p.problems, msg)
+				d.atts[len(d.atts)-1].problem(msg)
 			} else {
 				d.problem("%s", msg)
 			}
 		}
-		if !d.attribute(level, uint16(id), val) {
+		if !more {
 			return
 		}
 		off += attrHeader + int(length) + attrChecksum
@@ -308,7 +320,7 @@ func (d *decoder) attachmentAttribute(id uint16, val []byte) bool {
 			return false
 		}
 		p := d.atts[0]
-		p.problems = append(p.problems, "attachment attributes before attAttachRendData")
+		p.problem("attachment attributes before attAttachRendData")
 	}
 	p := d.atts[len(d.atts)-1]
 	switch id {
@@ -364,7 +376,7 @@ func (d *decoder) messageProps(val []byte) {
 func (d *decoder) attachmentProps(a *pending, val []byte) {
 	props, problem := parseProps(val)
 	if problem != "" {
-		a.problems = append(a.problems, "attachment properties: "+problem)
+		a.problem("attachment properties: " + problem)
 	}
 	for _, p := range props {
 		if p.named {
@@ -375,7 +387,7 @@ func (d *decoder) attachmentProps(a *pending, val []byte) {
 			v := p.first()
 			if p.typ == ptObject {
 				if len(v) < 16 {
-					a.problems = append(a.problems, fmt.Sprintf("object data of %d bytes has no interface id", len(v)))
+					a.problem(fmt.Sprintf("object data of %d bytes has no interface id", len(v)))
 					continue
 				}
 				a.objectIID, v = v[:16], v[16:]

@@ -35,6 +35,8 @@ func TestDecodeEdgeCases(t *testing.T) {
 	payload := []byte("MZ\x90\x00payload")
 	badSum := attr(levelAttachment, idAttData, payload)
 	badSum[len(badSum)-1] ^= 0xFF
+	badRend := rendData()
+	badRend[len(badRend)-1] ^= 0xFF
 	hugeAttr := cat([]byte{levelAttachment}, le32(idAttData), le32(0xFFFFFFFF), []byte("tiny"))
 	truncData := cat([]byte{levelAttachment}, le32(idAttData), le32(100), []byte("0123456789"))
 	hugeValue := cat(le16(ptBinary), le16(prAttachData), le32(1), le32(0xFFFFFFF0), []byte("abcd"))
@@ -77,6 +79,17 @@ func TestDecodeEdgeCases(t *testing.T) {
 			check: func(t *testing.T, m *Message) {
 				if !bytes.Equal(m.Attachments[0].Data, payload) {
 					t.Errorf("data %q", m.Attachments[0].Data)
+				}
+			},
+		},
+		{
+			name: "bad checksum on attAttachRendData is blamed on the attachment it starts",
+			in: stream(append(fileAttachment("a", []byte("a")),
+				badRend, attr(levelAttachment, idTitle, []byte("b\x00")))...),
+			want: []wantAtt{{"a", 1, 1}, {"b", 0, 0}},
+			check: func(t *testing.T, m *Message) {
+				if !strings.Contains(m.Attachments[1].Problem, "checksum") {
+					t.Errorf("second attachment problem %q", m.Attachments[1].Problem)
 				}
 			},
 		},
@@ -399,5 +412,34 @@ func TestLiesCostNothing(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if d := after.TotalAlloc - before.TotalAlloc; d > 1<<20 {
 		t.Fatalf("100 decodes of a %d-byte lie allocated %d bytes", len(lies), d)
+	}
+}
+
+// TestProblemsCapped: junk that fails every checksum cannot grow the
+// problem lists without bound.
+func TestProblemsCapped(t *testing.T) {
+	bad := func(level byte, id uint32) []byte {
+		a := attr(level, id, []byte("x"))
+		a[len(a)-1] ^= 0xFF
+		return a
+	}
+	var attrs [][]byte
+	for i := 0; i < 200; i++ {
+		attrs = append(attrs, bad(levelMessage, idMsgClass))
+	}
+	attrs = append(attrs, rendData())
+	for i := 0; i < 200; i++ {
+		attrs = append(attrs, bad(levelAttachment, idAttData))
+	}
+	m, err := Decode(stream(attrs...), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Problems) != maxProblems+1 || m.Problems[maxProblems] != "more problems not recorded" {
+		t.Errorf("%d message problems, last %q", len(m.Problems), m.Problems[len(m.Problems)-1])
+	}
+	a := m.Attachments[0]
+	if n := strings.Count(a.Problem, "checksum"); n != maxProblems || !strings.HasSuffix(a.Problem, "more problems not recorded") {
+		t.Errorf("%d attachment checksum problems: %.200q", n, a.Problem)
 	}
 }
