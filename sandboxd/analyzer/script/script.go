@@ -36,21 +36,29 @@ func (*Analyzer) Version() string { return "1" }
 var scriptExts = []string{".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh", ".ps1", ".psm1", ".psd1",
 	".bat", ".cmd", ".hta", ".html", ".htm", ".xhtml", ".shtml", ".svg", ".sct", ".txt", ""}
 
-// Accepts takes scripts, HTML and any text file (scripts are sniffed as
-// text/plain), but not binary formats other analyzers own.
+// Accepts takes text: scripts, HTML and other text files (scripts are
+// sniffed as text/plain). Binary files — Office packages, PDFs, programs —
+// belong to other analyzers even when their type names XML.
 func (*Analyzer) Accepts(f *analyzer.File) bool {
+	if !looksText(f.Data) && !hasUTF16BOM(f.Data) {
+		return false
+	}
 	if f.Category == verdict.Script {
 		return true
 	}
 	t := strings.ToLower(f.Type)
 	if strings.HasPrefix(t, "text/") || strings.Contains(t, "javascript") || strings.Contains(t, "html") ||
-		strings.Contains(t, "xml") || strings.Contains(t, "svg") {
+		t == "application/xml" || strings.Contains(t, "svg") {
 		return true
 	}
-	if rules.HasExt(f.Ext, scriptExts...) && f.Ext != "" {
+	if f.Ext != "" && rules.HasExt(f.Ext, scriptExts...) {
 		return true
 	}
-	return t == "" && looksText(f.Data)
+	return t == ""
+}
+
+func hasUTF16BOM(b []byte) bool {
+	return len(b) >= 2 && (b[0] == 0xff && b[1] == 0xfe || b[0] == 0xfe && b[1] == 0xff)
 }
 
 func looksText(b []byte) bool {
