@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/airlockmail/airlock/config"
+	"github.com/airlockmail/airlock/deliver"
+	"github.com/airlockmail/airlock/gate"
+	"github.com/airlockmail/airlock/holdqueue"
+	"github.com/airlockmail/airlock/milter"
+	"github.com/airlockmail/airlock/policy"
+	"github.com/airlockmail/airlock/proxy"
+	"github.com/airlockmail/airlock/release"
+	"github.com/airlockmail/airlock/sandboxd"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/all"
+	"github.com/airlockmail/airlock/sandboxd/api"
+	"github.com/airlockmail/airlock/sandboxd/client"
+)
+
+func init() {
+	commands["all"] = command{
+		summary: "run everything in one process: milter, proxy (when configured), sandboxd, release loop",
+		run:     func(ctx context.Context, env *cmdEnv, args []string) error { return runMailPath(ctx, env, "all", args) },
+	}
+}
+
+// pathFlags are the command-line overrides shared by all, milter and proxy:
+// what a quick start or a test changes most.
+type pathFlags struct {
+	fs                                                 *flag.FlagSet
+	cfgFile, dataDir, milterListen, proxyListen        *string
+	upstream, nextHop, webListen, sandboxListen, inets *string
+}
+
+func newPathFlags(verb string, env *cmdEnv) *pathFlags {
+	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	return &pathFlags{
+		fs:            fs,
+		cfgFile:       fs.String("config", "", "configuration file (default: built-in defaults)"),
+		dataDir:       fs.String("data-dir", "", "data directory (overrides data_dir)"),
+		milterListen:  fs.String("milter-listen", "", "milter address, e.g. inet:127.0.0.1:7357 (overrides milter.listen; \"off\" disables)"),
+		proxyListen:   fs.String("proxy-listen", "", "SMTP proxy address host:port (overrides proxy.listen)"),
+		upstream:      fs.String("upstream", "", "upstream MTA host:port for the proxy (overrides proxy.upstream)"),
+		nextHop:       fs.String("next-hop", "", "where released mail goes: the MTA's re-injection port or the upstream (overrides deliver.next_hop)"),
+		webListen:     fs.String("web-listen", "", "admin page address (overrides web.listen)"),
+		sandboxListen: fs.String("sandbox-listen", "", "in-process sandboxd API address (overrides sandboxd.listen)"),
+		inets:         fs.String("internal-networks", "", "comma-separated client networks whose mail is not scanned (overrides policy.internal_networks)"),
+	}
+}
+
+// load reads the config and applies the flags.
+func (f *pathFlags) load(args []string) (config.Config, error) {
+	if err := f.fs.Parse(args); err != nil {
+		return config.Config{}, &exitError{code: 2}
+	}
+	if f.fs.NArg() != 0 {
+		return config.Config{}, &exitError{code: 2, msg: "unexpected arguments: " + strings.Join(f.fs.Args(), " ")}
+	}
+	c := config.Default()
+	if *f.cfgFile != "" {
+		var err error
+		if c, err = config.Load(*f.cfgFile); err != nil {
+			return c, &exitError{code: 1, msg: err.Error()}
+		}
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&c.DataDir, *f.dataDir)
+	set(&c.Milter.Listen, *f.milterListen)
+	if c.Milter.Listen == "off" {
+		c.Milter.Listen = ""
+	}
+	set(&c.Proxy.Listen, *f.proxyListen)
+	set(&c.Proxy.Upstream, *f.upstream)
+	set(&c.Deliver.NextHop, *f.nextHop)
+	set(&c.Web.Listen, *f.webListen)
+	set(&c.Sandboxd.Listen, *f.sandboxListen)
+	if *f.inets != "" {
+		c.Policy.InternalNetworks = strings.Split(*f.inets, ",")
+	}
+	// Proxy only: released mail goes to the upstream unless told otherwise.
+	if *f.nextHop == "" && c.Proxy.Upstream != "" && c.Milter.Listen == "" {
+		c.Deliver.NextHop = c.Proxy.Upstream
+	}
+	var p config.Problems
+	c.Validate(&p)
+	if err := p.Err(); err != nil {
+		return c, &exitError{code: 1, msg: err.Error()}
+	}
+	return c, nil
+}
+
+// runMailPath is `airlock all` (in-process sandboxd), `airlock milter` and
+// `airlock proxy` (sandboxd at sandbox.url; typically a shared Redis).
+func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) error {
+	f := newPathFlags(verb, env)
+	c, err := f.load(args)
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "milter":
+		c.Proxy.Listen = ""
+		if c.Milter.Listen == "" {
+			return &exitError{code: 1, msg: "airlock milter: milter.listen (or --milter-listen) must be set"}
+		}
+	case "proxy":
+		c.Milter.Listen = ""
+		if c.Proxy.Listen == "" {
+			return &exitError{code: 1, msg: "airlock proxy: proxy.listen (or --proxy-listen) must be set"}
+		}
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	log := sandboxdLogger(env, c.Log)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	run := func(name string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+
+	// sandboxd: in-process for `all` unless sandbox.url points elsewhere.
+	var sbx *client.Client
+	if verb == "all" && c.Sandbox.URL == "" {
+		analyzers, err := all.Analyzers(all.Env{Config: c, Logger: log})
+		if err != nil {
+			return err
+		}
+		d, setup, closeStore, err := sandboxd.Open(ctx, c, analyzers, log)
+		if err != nil {
+			return fmt.Errorf("sandboxd: %w", err)
+		}
+		defer closeStore()
+		ln, err := net.Listen("tcp", c.Sandboxd.Listen)
+		if err != nil {
+			return fmt.Errorf("sandboxd listen: %w", err)
+		}
+		run("sandboxd", func() error { return d.Serve(ctx, ln) })
+		token, err := client.ReadTokenFile(setup.ClientTokenFile)
+		if err != nil {
+			return fmt.Errorf("sandboxd token: %w", err)
+		}
+		scheme, tc := "http", (*tls.Config)(nil)
+		if c.Sandboxd.TLS.CertFile != "" {
+			// In-process: the certificate is ours, checked by name only
+			// through loopback.
+			scheme, tc = "https", &tls.Config{InsecureSkipVerify: true}
+		}
+		if sbx, err = client.New(client.Config{URL: scheme + "://" + ln.Addr().String(), Token: token, TLS: tc, Timeout: c.Sandbox.Timeout}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "sandboxd:  %s://%s (engine %s)\n", scheme, ln.Addr(), d.Engine())
+	} else if c.Sandbox.URL != "" {
+		if sbx, err = client.FromConfig(c.Sandbox, c.Path); err != nil {
+			return fmt.Errorf("sandbox client: %w", err)
+		}
+	} else {
+		log.Warn("no sandbox.url: every file to judge is held until the timeout action")
+	}
+
+	store, err := holdqueue.Open(ctx, &c, log)
+	if err != nil {
+		return fmt.Errorf("hold queue: %w", err)
+	}
+	defer store.Close()
+	releaseKey, err := deliver.LoadReleaseKey(c.Path(c.Deliver.ReleaseKeyFile))
+	if err != nil {
+		return err
+	}
+	alertKey, err := deliver.LoadReleaseKey(filepath.Join(c.DataDir, "alerts.key"))
+	if err != nil {
+		return err
+	}
+	alerts, err := gate.OpenAlerts(gate.AlertsConfig{Path: filepath.Join(c.DataDir, "delivered.db"), Key: alertKey,
+		Webhook: c.Web.AlertWebhook, Retention: c.Web.AlertRetention}, log)
+	if err != nil {
+		return err
+	}
+	defer alerts.Close()
+	pol, err := policy.New(c.Policy)
+	if err != nil {
+		return err
+	}
+	node := c.Node
+	if node == "" {
+		node, _ = os.Hostname()
+	}
+	var sandbox gate.Sandbox
+	if sbx != nil {
+		sandbox = sbx
+	}
+	g, err := gate.New(gate.Config{Policy: pol, Extract: c.Extract, Retention: api.Retention(c.Sandbox.Retention),
+		ReleaseKey: releaseKey, Node: node, Alerts: alerts}, sandbox, store, log)
+	if err != nil {
+		return err
+	}
+	run("gate", func() error { return g.Run(ctx) })
+
+	d := deliver.New(c.Deliver, releaseKey, log)
+	defer d.Close()
+	loop := release.New(store, d, c.Policy, c.Release, node, log)
+	run("release", func() error { return loop.Run(ctx) })
+
+	var frontEnds []func() error
+	defer func() {
+		// Front ends first (no new mail), then the loops, then the
+		// stores (deferred above).
+		for _, f := range frontEnds {
+			f()
+		}
+		cancel()
+		wg.Wait()
+	}()
+	if c.Milter.Listen != "" {
+		ln, err := milter.Listen(c.Milter.Listen)
+		if err != nil {
+			return err
+		}
+		m := milter.New(c.Milter, g, log)
+		frontEnds = append(frontEnds, m.Close)
+		run("milter", func() error { return m.Serve(ln) })
+		fmt.Fprintf(env.stdout, "milter:    %s\n", c.Milter.Listen)
+	}
+	if c.Proxy.Listen != "" {
+		var tc *tls.Config
+		if c.Proxy.TLS.CertFile != "" {
+			cert, err := tls.LoadX509KeyPair(c.Path(c.Proxy.TLS.CertFile), c.Path(c.Proxy.TLS.KeyFile))
+			if err != nil {
+				return fmt.Errorf("proxy certificate: %w", err)
+			}
+			tc = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		pc := c.Proxy
+		if pc.Hostname == "" {
+			pc.Hostname = node
+		}
+		ln, err := net.Listen("tcp", c.Proxy.Listen)
+		if err != nil {
+			return fmt.Errorf("proxy listen: %w", err)
+		}
+		p := proxy.New(pc, g, tc, log)
+		frontEnds = append(frontEnds, p.Close)
+		run("proxy", func() error { return p.Serve(ln) })
+		fmt.Fprintf(env.stdout, "proxy:     %s -> %s\n", ln.Addr(), c.Proxy.Upstream)
+	}
+	fmt.Fprintf(env.stdout, "next hop:  %s\nhold queue: %s\n", c.Deliver.NextHop, c.HoldQueue.Backend)
+	if c.Web.Listen != "" {
+		log.Info("web page not part of this build yet", "web.listen", c.Web.Listen)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		log.Error("stopping", "err", runErr)
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	return nil
+}
