@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/airlockmail/airlock/config"
+	"github.com/airlockmail/airlock/sandboxd"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/all"
+)
+
+func init() {
+	commands["sandboxd"] = command{
+		summary: "run the sandbox daemon (hash lookup, upload, analysis, verdict events)",
+		run:     runSandboxd,
+	}
+}
+
+func runSandboxd(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := flag.NewFlagSet("sandboxd", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	cfgFile := fs.String("config", "", "configuration file (default: none, embedded store under --data-dir)")
+	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir; default "+config.Default().DataDir+")")
+	listen := fs.String("listen", "", "API address (overrides sandboxd.listen; default "+config.DefaultSandboxd().Listen+")")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: 2}
+	}
+	if fs.NArg() != 0 {
+		return &exitError{code: 2, msg: "usage: airlock sandboxd [--config FILE] [--data-dir DIR] [--listen ADDR]"}
+	}
+	c := config.Default()
+	if *cfgFile != "" {
+		var err error
+		if c, err = config.Load(*cfgFile); err != nil {
+			return &exitError{code: 1, msg: err.Error()}
+		}
+	}
+	if *dataDir != "" {
+		c.DataDir = *dataDir
+	}
+	if *listen != "" {
+		c.Sandboxd.Listen = *listen
+	}
+	var p config.Problems
+	c.Validate(&p)
+	if err := p.Err(); err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	log := sandboxdLogger(env, c.Log)
+	analyzers, err := all.Analyzers(all.Env{Config: c, Logger: log})
+	if err != nil {
+		return err
+	}
+	d, setup, closeStore, err := sandboxd.Open(ctx, c, analyzers, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	ln, err := net.Listen("tcp", c.Sandboxd.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	scheme := "http"
+	if c.Sandboxd.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	created := func(b bool) string {
+		if b {
+			return " (created)"
+		}
+		return ""
+	}
+	fmt.Fprintf(env.stdout, "sandboxd listening on %s://%s (store: %s, engine %s, %d analyzers)\n",
+		scheme, ln.Addr(), c.Sandboxd.Store, d.Engine(), len(analyzers))
+	fmt.Fprintf(env.stdout, "tokens file:  %s%s\n", setup.TokensFile, created(setup.TokensCreated))
+	if _, err := os.Stat(setup.ClientTokenFile); err == nil {
+		fmt.Fprintf(env.stdout, "client token: %s%s\n", setup.ClientTokenFile, created(setup.TokensCreated))
+	}
+	fmt.Fprintf(env.stdout, "sample key:   %s%s\n", setup.KeyFile, created(setup.KeyCreated))
+	return d.Serve(ctx, ln)
+}
+
+// sandboxdLogger builds the process logger from the config's log section.
+func sandboxdLogger(env *cmdEnv, l config.Log) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(l.Level))
+	o := &slog.HandlerOptions{Level: level}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(env.stderr, o))
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, o))
+}
