@@ -362,6 +362,11 @@ func (d *Deliverer) send(ctx context.Context, c *conn, env Envelope, msg []byte)
 		}
 		return nil, &Error{Temporary: false, Reply: strings.Join(replies, "; ")}
 	}
+	if err := ctx.Err(); err != nil {
+		// Lost lease or shutdown: do not start a transfer now.
+		c.c.Reset()
+		return nil, temp("cancelled before DATA: "+err.Error(), err)
+	}
 	w, err := c.c.Data()
 	if err != nil {
 		return nil, classify("DATA", err)

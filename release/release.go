@@ -227,12 +227,15 @@ func (l *Loop) handle(ctx context.Context, c *holdqueue.Claimed) {
 	outcome, retryAt, reply := l.act(dctx, c, log)
 	cancel()
 	<-renewDone
-	// Record with the parent ctx: the delivery ctx is gone by now.
+	// Record even when shutting down: an outcome not recorded means the
+	// message waits for its lease and may be sent twice.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer rcancel()
 	var err error
 	if outcome.State != "" {
-		err = l.store.Complete(ctx, &c.Lease, outcome)
+		err = l.store.Complete(rctx, &c.Lease, outcome)
 	} else {
-		err = l.store.Retry(ctx, &c.Lease, retryAt, reply)
+		err = l.store.Retry(rctx, &c.Lease, retryAt, reply)
 	}
 	switch {
 	case errors.Is(err, holdqueue.ErrLeaseLost):
