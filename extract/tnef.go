@@ -19,7 +19,7 @@ func openTNEF(w *walker, at string, depth int, data []byte) containerFailure {
 	msg, err := tnef.Decode(data, tnef.Limits{
 		MaxAttachments: w.lim.MaxFiles,
 		MaxBytes:       max(left, 1),
-		MaxDepth:       w.lim.MaxDepth,
+		MaxDepth:       max(w.lim.MaxDepth-depth, 1),
 	})
 	if err != nil {
 		return containerFailure{problem: err.Error(), flags: Flags{Corrupt: true}}
