@@ -74,8 +74,13 @@ func New(cfg config.Milter, g Decider, log *slog.Logger) *Server {
 	s.srv = gomilter.NewServer(
 		gomilter.WithMilter(func() gomilter.Milter { return &session{s: s} }),
 		// Header values as sent (leading space kept) so the stored
-		// message is byte for byte what the MTA received.
-		gomilter.WithProtocol(gomilter.OptHeaderLeadingSpace|gomilter.OptNoUnknown),
+		// message is byte for byte what the MTA received. Every step
+		// before end of message only continues, so the MTA need not wait
+		// for a reply to each header and body chunk (one round trip per
+		// message instead of one per line of header).
+		gomilter.WithProtocol(gomilter.OptHeaderLeadingSpace|gomilter.OptNoUnknown|
+			gomilter.OptNoConnReply|gomilter.OptNoHeloReply|gomilter.OptNoMailReply|gomilter.OptNoRcptReply|
+			gomilter.OptNoDataReply|gomilter.OptNoHeaderReply|gomilter.OptNoEOHReply|gomilter.OptNoBodyReply),
 		gomilter.WithAction(gomilter.OptAddHeader),
 		gomilter.WithMacroRequest(gomilter.StageMail, []gomilter.MacroName{gomilter.MacroAuthAuthen}),
 		gomilter.WithMacroRequest(gomilter.StageEOM, []gomilter.MacroName{gomilter.MacroQueueId, gomilter.MacroAuthAuthen}),
@@ -210,9 +215,10 @@ func (x *session) BodyChunk(chunk []byte, m gomilter.Modifier) (*gomilter.Respon
 
 func (x *session) checkSize() (*gomilter.Response, error) {
 	if int64(x.buf.Len()) > int64(x.s.cfg.MaxMessageBytes) {
+		// No reply is sent before end of message (negotiated away);
+		// the 552 comes there.
 		x.tooBig = true
 		x.buf.Reset()
-		return gomilter.RejectWithCodeAndReason(552, fmt.Sprintf("5.3.4 message exceeds the filter's size limit (%s)", x.s.cfg.MaxMessageBytes))
 	}
 	return gomilter.RespContinue, nil
 }
@@ -221,7 +227,7 @@ func (x *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	defer x.guard(&resp, &err)
 	defer x.reset()
 	if x.tooBig {
-		return gomilter.RejectWithCodeAndReason(552, "5.3.4 message too big for the filter")
+		return gomilter.RejectWithCodeAndReason(552, fmt.Sprintf("5.3.4 message exceeds the filter's size limit (%s)", x.s.cfg.MaxMessageBytes))
 	}
 	if !x.inBody {
 		x.buf.WriteString("\r\n")
