@@ -227,3 +227,11 @@ func fill(pattern, id string) string {
 	p = strings.ReplaceAll(p, "{sha}", hashOf("x"))
 	return strings.ReplaceAll(p, "{$}", "")
 }
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
