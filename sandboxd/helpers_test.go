@@ -83,11 +83,11 @@ func testConfig() config.Sandboxd {
 // data (a restart), closing the first.
 type backend struct {
 	name string
-	open func(t *testing.T) (st store.Store, reopen func() store.Store)
+	open func(t testing.TB) (st store.Store, reopen func() store.Store)
 }
 
 var backends = []backend{
-	{"bolt", func(t *testing.T) (store.Store, func() store.Store) {
+	{"bolt", func(t testing.TB) (store.Store, func() store.Store) {
 		dir := t.TempDir()
 		o := store.BoltOptions{Dir: dir, ClaimTimeout: 3 * time.Second}
 		st, err := store.OpenBolt(o)
@@ -106,7 +106,7 @@ var backends = []backend{
 			return s
 		}
 	}},
-	{"redis", func(t *testing.T) (store.Store, func() store.Store) {
+	{"redis", func(t testing.TB) (store.Store, func() store.Store) {
 		srv := testredis.Start(t, testredis.Options{AOF: true})
 		open := func() store.Store {
 			c := store.NewRedisClient(redis.UniversalOptions{Addrs: []string{srv.Addr()}})
@@ -123,7 +123,7 @@ var backends = []backend{
 
 // env is one running daemon with clients for tenant a (admin) and b.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	d       *Daemon
 	st      store.Store
 	url     string
@@ -167,7 +167,7 @@ var testKey = func() *seal.Key {
 	return k
 }()
 
-func startEnv(t *testing.T, st store.Store, o envOptions) *env {
+func startEnv(t testing.TB, st store.Store, o envOptions) *env {
 	t.Helper()
 	cfg := testConfig()
 	if o.cfg != nil {
@@ -237,7 +237,7 @@ func (e *env) client(token string) *client.Client {
 	return c
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("SANDBOXD_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -276,7 +276,7 @@ func (e *env) waitDone(c *client.Client, h string) *api.File {
 
 // makeCert writes a self-signed certificate for 127.0.0.1 and returns the
 // files and a pool that trusts it.
-func makeCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+func makeCert(t testing.TB) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

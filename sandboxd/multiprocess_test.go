@@ -79,7 +79,7 @@ func runChild() error {
 	cfg := testConfig()
 	cfg.Workers = 2
 	d, err := New(ctx, Options{Config: cfg, Store: st, Key: testKey, Tokens: testTokens(), Node: os.Getenv("NODE"),
-		Analyzers: []analyzer.Analyzer{eicar.New(), countingAnalyzer{rdb: rdb, node: os.Getenv("NODE"), delay: 15 * time.Millisecond}}})
+		Analyzers: []analyzer.Analyzer{eicar.New(), countingAnalyzer{rdb: rdb, node: os.Getenv("NODE"), delay: 5 * time.Millisecond}}})
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,9 @@ func TestTwoProcessesShareQueueAndSurviveKill(t *testing.T) {
 		t.Skip("multi-process test skipped in -short mode")
 	}
 	const n = 1000
-	srv := testredis.Start(t, testredis.Options{AOF: true})
+	// No AOF: what is tested is a sandboxd process dying, not Redis; an
+	// fsync per write would only make the test slow.
+	srv := testredis.Start(t, testredis.Options{})
 	a := startChild(t, srv.Addr(), "node-a")
 	b := startChild(t, srv.Addr(), "node-b")
 	rdb := store.NewRedisClient(redis.UniversalOptions{Addrs: []string{srv.Addr()}})

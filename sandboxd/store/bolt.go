@@ -27,6 +27,9 @@ type BoltOptions struct {
 	ClaimTimeout time.Duration
 	// EventsKept bounds the event history.
 	EventsKept int
+	// DecodeCache is how many decoded records GetMany remembers (0: 65536,
+	// negative: none).
+	DecodeCache int
 }
 
 var (
@@ -49,6 +52,7 @@ type Bolt struct {
 	dir  string
 	opts BoltOptions
 
+	cache  *decodeCache
 	mu     sync.Mutex
 	leases map[string]time.Time // job key → claimed until
 	wake   chan struct{}        // closed and replaced when a job is enqueued
@@ -83,7 +87,7 @@ func OpenBolt(o BoltOptions) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("sandboxd store: %w", err)
 	}
-	return &Bolt{db: db, dir: o.Dir, opts: o, leases: map[string]time.Time{},
+	return &Bolt{db: db, dir: o.Dir, opts: o, leases: map[string]time.Time{}, cache: newDecodeCache(o.DecodeCache),
 		wake: make(chan struct{}), evWake: make(chan struct{})}, nil
 }
 
@@ -265,13 +269,15 @@ func (s *Bolt) Get(ctx context.Context, sha string) (Record, error) {
 func (s *Bolt) GetMany(ctx context.Context, shas []string) ([]*Record, error) {
 	out := make([]*Record, len(shas))
 	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bFiles)
 		for i, h := range shas {
-			r, err := getRecord(tx, h)
-			if errors.Is(err, ErrNotFound) {
+			v := b.Get([]byte(h))
+			if v == nil {
 				continue
 			}
+			r, err := s.cache.get(h, v)
 			if err != nil {
-				return err
+				return fmt.Errorf("record %s: %w", h, err)
 			}
 			out[i] = r
 		}

@@ -159,6 +159,9 @@ func runConformance(t *testing.T, open func(*testing.T) Store) {
 	t.Run("update publishes atomically, skip writes nothing", func(t *testing.T) {
 		s := open(t)
 		submit(t, s, 0, "a")
+		if m, _ := s.GetMany(ctx, []string{hash(0)}); m[0] == nil || m[0].Verdict != verdict.Unknown {
+			t.Fatalf("GetMany before update: %+v", m[0])
+		}
 		r, ev, err := s.Update(ctx, hash(0), func(r *Record) (*Event, error) {
 			r.State, r.Verdict = api.StateDone, verdict.Malicious
 			r.Findings = []verdict.Finding{{Analyzer: "eicar", Rule: "x", Severity: verdict.Critical}}
@@ -166,6 +169,10 @@ func runConformance(t *testing.T, open func(*testing.T) Store) {
 		})
 		if err != nil || ev == nil || ev.ID == "" || r.Verdict != verdict.Malicious {
 			t.Fatalf("Update = %+v, %+v, %v", r, ev, err)
+		}
+		// GetMany (which may cache decoded records) sees the update.
+		if m, _ := s.GetMany(ctx, []string{hash(0)}); m[0] == nil || m[0].Verdict != verdict.Malicious {
+			t.Errorf("GetMany after update: %+v", m[0])
 		}
 		evs, err := s.Events(ctx, "", 10, 0)
 		if err != nil || len(evs) != 1 || evs[0].ID != ev.ID || evs[0].Tenants[0] != "a" || evs[0].Verdict != verdict.Malicious {

@@ -23,6 +23,9 @@ type RedisOptions struct {
 	// ClaimTimeout: a job whose worker has not renewed it for this long
 	// (a killed process) is claimed by another worker.
 	ClaimTimeout time.Duration
+	// DecodeCache is how many decoded records GetMany remembers (0: 65536,
+	// negative: none).
+	DecodeCache int
 	// EventsKept bounds the event stream (exact MAXLEN, so that EventGap
 	// is exact too).
 	EventsKept int
@@ -43,9 +46,10 @@ func NewRedisClient(o redis.UniversalOptions) redis.UniversalClient {
 //	Pq:delayed    zset due time → job    Pevents    event stream
 //	Pmeta         hash of store-wide values
 type Redis struct {
-	c    redis.UniversalClient
-	p    string
-	opts RedisOptions
+	cache *decodeCache
+	c     redis.UniversalClient
+	p     string
+	opts  RedisOptions
 }
 
 const group = "workers"
@@ -58,7 +62,7 @@ func OpenRedis(ctx context.Context, o RedisOptions) (*Redis, error) {
 	if o.EventsKept <= 0 {
 		o.EventsKept = 20000
 	}
-	s := &Redis{c: o.Client, p: o.Prefix, opts: o}
+	s := &Redis{c: o.Client, p: o.Prefix, opts: o, cache: newDecodeCache(o.DecodeCache)}
 	if err := s.c.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("sandboxd store: redis: %w", err)
 	}
@@ -229,7 +233,7 @@ func (s *Redis) GetMany(ctx context.Context, shas []string) ([]*Record, error) {
 		if !ok {
 			continue
 		}
-		r, err := decodeRecord(str)
+		r, err := s.cache.get(shas[i], []byte(str))
 		if err != nil {
 			return nil, fmt.Errorf("record %s: %w", shas[i], err)
 		}

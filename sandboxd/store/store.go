@@ -121,7 +121,9 @@ type Store interface {
 	Submit(ctx context.Context, rec Record, sealed []byte, job Job, merge func(*Record) bool) (cur Record, created bool, err error)
 	// Get returns one record or ErrNotFound.
 	Get(ctx context.Context, sha string) (Record, error)
-	// GetMany returns the records of the hashes in order, nil where unknown.
+	// GetMany returns the records of the hashes in order, nil where
+	// unknown. The records may be shared with other callers (a decode
+	// cache): read them, do not modify them.
 	GetMany(ctx context.Context, shas []string) ([]*Record, error)
 	// Update changes one record atomically: fn sees the current record,
 	// changes it and may return an event, published in the same
