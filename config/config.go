@@ -50,6 +50,8 @@ type Config struct {
 	Proxy Proxy `yaml:"proxy"`
 	// Web is the admin page.
 	Web Web `yaml:"web"`
+	// Ops is where /metrics, /healthz and /readyz are served.
+	Ops Ops `yaml:"ops"`
 }
 
 // Log says how to log.
@@ -76,6 +78,7 @@ func Default() Config {
 	c.Milter = DefaultMilter()
 	c.Proxy = DefaultProxy()
 	c.Web = DefaultWeb()
+	c.Ops = DefaultOps()
 	return c
 }
 
@@ -182,6 +185,7 @@ func (c *Config) Validate(p *Problems) {
 	c.HoldQueue.Validate("holdqueue", p)
 	c.Release.Validate("release", p)
 	c.Deliver.Validate("deliver", p)
+	c.Ops.Validate("ops", p)
 	c.Milter.Validate("milter", p)
 	c.Proxy.Validate("proxy", p)
 	c.Web.Validate("web", p)
