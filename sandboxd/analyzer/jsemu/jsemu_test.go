@@ -66,6 +66,20 @@ func text(res analyzer.Result) string {
 	return b.String()
 }
 
+// jquery is the real jQuery 3.6.1 from the analyzers' shared test data.
+const jquery = "../../testdata/thirdparty/jquery-3.6.1.min.js"
+
+// pageScript is what a page does with a library once it is loaded.
+const pageScript = `<script>
+if (typeof $ === "function") {
+  $(function () {
+    $("#menu").addClass("open").attr("aria-expanded", "true").html("<li>Home</li><li>About</li>");
+    $.each([1, 2, 3], function (i, v) { document.title = "item " + v; });
+    $(document).on("click", ".nav", function (ev) { ev.preventDefault(); });
+  });
+}
+</script>`
+
 func TestSamples(t *testing.T) {
 	a := newAnalyzer(t, sampleConfig())
 	jse := "#@~^" // filled below: the plain dropper, script-encoded
@@ -107,6 +121,11 @@ func TestSamples(t *testing.T) {
 			"download-execute critical", "http://cdn-a.bad-host.test/x/1.bin", "http://203.0.113.77/x/2.bin", "eval-layer",
 		}},
 		{file: "benign_library.js", ext: ".js", want: verdict.Clean, hasNot: []string{"script-error"}},
+		// The real jQuery (kept by the corpus of the static analyzers): in
+		// wscript.exe it stops at "no document", in a page it loads, and a
+		// page script using it runs to the end.
+		{file: jquery, ext: ".js", want: verdict.Clean},
+		{file: jquery, ext: ".html", want: verdict.Clean, hasNot: []string{"script-error"}},
 		{file: "benign_library.js", ext: ".html", want: verdict.Clean, hasNot: []string{"script-error"}},
 		{file: "page.html", ext: ".html", want: verdict.Clean, has: []string{"ReferenceError"}},
 		{file: "page_script.js", ext: ".js", want: verdict.Clean, has: []string{"document is not defined"}},
@@ -122,7 +141,7 @@ func TestSamples(t *testing.T) {
 				data = readTestdata(t, c.file)
 			}
 			if c.ext == ".html" && !strings.Contains(string(data), "<html") {
-				data = []byte("<html><head><script>" + string(data) + "</script></head><body></body></html>")
+				data = []byte("<html><head><script>" + string(data) + "</script>" + pageScript + "</head><body></body></html>")
 			}
 			f := &analyzer.File{Data: data, Ext: c.ext, Category: verdict.Script}
 			if !a.Accepts(f) {
@@ -363,6 +382,18 @@ func BenchmarkObfuscatedDropper50KB(b *testing.B) {
 func BenchmarkBenignLibrary90KB(b *testing.B) {
 	a := newAnalyzer(b, Config{})
 	f := &analyzer.File{Data: readTestdata(b, "benign_library.js"), Ext: ".js"}
+	b.SetBytes(int64(len(f.Data)))
+	for b.Loop() {
+		if _, err := a.Analyze(context.Background(), f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkJQueryPage(b *testing.B) {
+	a := newAnalyzer(b, Config{})
+	page := "<html><head><script>" + string(readTestdata(b, jquery)) + "</script>" + pageScript + "</head><body></body></html>"
+	f := &analyzer.File{Data: []byte(page), Ext: ".html"}
 	b.SetBytes(int64(len(f.Data)))
 	for b.Loop() {
 		if _, err := a.Analyze(context.Background(), f); err != nil {

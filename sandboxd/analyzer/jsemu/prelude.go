@@ -94,7 +94,7 @@ function Element(tag) {
 	this.attributes = {};
 	this.childNodes = [];
 	this.children = this.childNodes;
-	this.innerHTML = "";
+	this._html = "";
 	this.textContent = "";
 	this.className = "";
 	this.id = "";
@@ -118,7 +118,13 @@ Element.prototype = {
 	insertBefore: function (c) { return this.appendChild(c); },
 	removeChild: function (c) { var i = this.childNodes.indexOf(c); if (i >= 0) { this.childNodes.splice(i, 1); } return c; },
 	replaceChild: function (n, o) { this.removeChild(o); return this.appendChild(n); },
-	cloneNode: function () { return new Element(this.tagName); },
+	cloneNode: function (deep) {
+		var c = new Element(this.tagName);
+		for (var k in this.attributes) { c.setAttribute(k, this.attributes[k]); }
+		c.checked = this.checked; c.value = this.value; c.defaultValue = this.defaultValue; c.type = this.type;
+		if (deep) { for (var i = 0; i < this.childNodes.length; i++) { c.appendChild(this.childNodes[i].cloneNode(true)); } }
+		return c;
+	},
 	addEventListener: function (t, fn) { if (t === "load" || t === "DOMContentLoaded") { timer(fn); } },
 	removeEventListener: noop,
 	dispatchEvent: function () { return true; },
@@ -141,6 +147,23 @@ Element.prototype = {
 	},
 	contains: function () { return false; }
 };
+// innerHTML makes one flat child per tag, enough for the feature tests
+// libraries run at load; its text is kept for the static analyzers' sake
+// only, never interpreted as script.
+Object.defineProperty(Element.prototype, "innerHTML", {
+	get: function () { return this._html; },
+	set: function (h) {
+		this._html = String(h);
+		this.childNodes.length = 0;
+		var re = /<([a-zA-Z][\w-]*)([^>]*)>([^<]*)/g, m, n = 0;
+		while ((m = re.exec(this._html)) !== null && n++ < 256) {
+			var c = new Element(m[1]);
+			c.textContent = m[3]; c.defaultValue = m[3]; c.value = m[3];
+			if (/\bchecked\b/i.test(m[2])) { c.checked = true; }
+			this.appendChild(c);
+		}
+	}
+});
 Object.defineProperty(Element.prototype, "firstChild", { get: function () { return this.childNodes[0] || null; } });
 Object.defineProperty(Element.prototype, "lastChild", { get: function () { return this.childNodes[this.childNodes.length - 1] || null; } });
 
@@ -169,6 +192,16 @@ var document = {
 	open: noop, close: noop,
 	execCommand: function () { return false; }
 };
+document.implementation = {
+	hasFeature: function () { return true; },
+	createHTMLDocument: function () {
+		var d = Object.create(document);
+		d.documentElement = new Element("html"); d.head = new Element("head"); d.body = new Element("body");
+		d.documentElement.appendChild(d.head); d.documentElement.appendChild(d.body);
+		return d;
+	}
+};
+html.ownerDocument = head.ownerDocument = body.ownerDocument = document;
 var location = {
 	href: "about:blank", protocol: "about:", host: "", hostname: "", port: "", pathname: "blank", search: "", hash: "", origin: "null",
 	assign: function (u) { N.navigate(String(u), "location.assign"); },
