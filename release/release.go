@@ -48,7 +48,15 @@ type Loop struct {
 	log    *slog.Logger
 	now    func() time.Time
 	wake   chan struct{}
-	Stats  Stats
+	// Stats count what this loop did; metrics (optional) export them.
+	Stats   Stats
+	metrics *Metrics
+}
+
+// Instrument makes the loop report to m (see NewMetrics).
+func (l *Loop) Instrument(m *Metrics) *Loop {
+	l.metrics = m
+	return l
 }
 
 // New returns a loop for node.
@@ -240,17 +248,22 @@ func (l *Loop) handle(ctx context.Context, c *holdqueue.Claimed) {
 	switch {
 	case errors.Is(err, holdqueue.ErrLeaseLost):
 		l.Stats.LeaseLost.Add(1)
+		l.metrics.result("lease_lost", c.Message.Created)
 		log.Warn("release: lease lost before recording the outcome; another node finishes", "outcome", outcome.State)
 	case err != nil:
 		log.Error("release: recording the outcome failed; the lease will run out and the message is handled again", "err", err)
 	case outcome.State == holdqueue.Delivered:
 		l.Stats.Delivered.Add(1)
+		l.metrics.result("delivered", c.Message.Created)
 	case outcome.State == holdqueue.Quarantined:
 		l.Stats.Quarantined.Add(1)
+		l.metrics.result("quarantined", c.Message.Created)
 	case outcome.State == holdqueue.Failed:
 		l.Stats.Failed.Add(1)
+		l.metrics.result("failed", c.Message.Created)
 	default:
 		l.Stats.Retried.Add(1)
+		l.metrics.result("retried", c.Message.Created)
 	}
 }
 

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/deliver"
 	"github.com/airlockmail/airlock/holdqueue"
@@ -67,7 +70,7 @@ type env struct {
 }
 
 // start runs a loop on an embedded store against a real SMTP sink.
-func start(t *testing.T, policy config.Policy) *env {
+func start(t *testing.T, policy config.Policy, before ...func(*Loop)) *env {
 	t.Helper()
 	keys, err := holdqueue.LoadKeys(filepath.Join(t.TempDir(), "k"))
 	if err != nil {
@@ -80,6 +83,9 @@ func start(t *testing.T, policy config.Policy) *env {
 	t.Cleanup(func() { store.Close() })
 	sink := smtpsink.Start(t, smtpsink.Options{})
 	loop := New(store, testDeliverer(t, sink.Addr()), policy, testRelease(), "node-a", quiet())
+	for _, f := range before {
+		f(loop)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { loop.Run(ctx); close(done) }()
@@ -224,6 +230,48 @@ func TestTemporaryFailureRetries(t *testing.T) {
 	m := e.waitState(t, id, holdqueue.Delivered)
 	if m.Attempts != 2 || e.sink.Count() != 1 {
 		t.Fatalf("attempts %d, sink %d", m.Attempts, e.sink.Count())
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	e := start(t, config.DefaultPolicy(), func(l *Loop) { l.Instrument(NewMetrics(reg, l.store)) })
+	ctx := context.Background()
+	ok := hold(t, e.store, message(1, time.Now().Add(time.Hour), sha("m-ok")))
+	hold(t, e.store, message(2, time.Now().Add(time.Hour), sha("m-wait")))
+	e.store.ApplyVerdict(ctx, sha("m-ok"), verdict.Clean, "")
+	e.waitState(t, ok, holdqueue.Delivered)
+	want := `
+# HELP airlock_holdqueue_messages Messages in the hold queue by state.
+# TYPE airlock_holdqueue_messages gauge
+airlock_holdqueue_messages{state="delivered"} 1
+airlock_holdqueue_messages{state="deleted"} 0
+airlock_holdqueue_messages{state="failed"} 0
+airlock_holdqueue_messages{state="held"} 1
+airlock_holdqueue_messages{state="quarantined"} 0
+airlock_holdqueue_messages{state="releasing"} 0
+# HELP airlock_release_results_total Messages the release loop acted on, by result (delivered, quarantined, failed, retried, lease_lost).
+# TYPE airlock_release_results_total counter
+airlock_release_results_total{result="delivered"} 1
+airlock_release_results_total{result="failed"} 0
+airlock_release_results_total{result="lease_lost"} 0
+airlock_release_results_total{result="quarantined"} 0
+airlock_release_results_total{result="retried"} 0
+`
+	// The counter is bumped just after the store records the outcome.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := testutil.GatherAndCompare(reg, strings.NewReader(want), "airlock_holdqueue_messages", "airlock_release_results_total")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n, err := testutil.GatherAndCount(reg, "airlock_holdqueue_oldest_held_seconds", "airlock_release_held_seconds"); err != nil || n != 2 {
+		t.Fatalf("gauges: %d %v", n, err)
 	}
 }
 
