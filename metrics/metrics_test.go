@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -157,5 +158,29 @@ func TestTwoSetsDoNotCollide(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(a.messages.WithLabelValues("hold")); got != 1 {
 		t.Errorf("first set sees %v holds, want 1", got)
+	}
+}
+
+func TestPanicHandlerCountsRecoveredPanics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := New(reg)
+	var buf strings.Builder
+	log := slog.New(PanicHandler(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError + 4}), s))
+	// The lines the parts write when they recover (see milter, proxy,
+	// release, sandboxd), plus two that are not panics.
+	log.Error("panic in milter callback; message tempfailed", "panic", "boom")
+	log.Error("panic in proxy session", "panic", "boom")
+	log.Error("release worker panicked", "node", "n1", "panic", "boom")
+	log.Error("analyzer panicked", "analyzer", "pe", "panic", "boom")
+	log.With("panic", "x").Error("panic recovered")
+	log.Error("delivery failed", "err", "refused")
+	log.Info("held", "queue_id", "Q")
+	for comp, want := range map[string]float64{"milter": 1, "proxy": 1, "release": 1, "sandboxd": 1, "other": 1, "gate": 0} {
+		if got := testutil.ToFloat64(s.panicsRecovered.WithLabelValues(comp)); got != want {
+			t.Errorf("panics{component=%s} = %v, want %v", comp, got, want)
+		}
+	}
+	if buf.Len() != 0 {
+		t.Errorf("lines below the level were written: %q", buf.String())
 	}
 }
