@@ -83,6 +83,7 @@ type Alerts struct {
 	recent []Alert
 	wg     sync.WaitGroup
 	stop   chan struct{}
+	queue  chan logItem
 }
 
 var (
@@ -109,8 +110,9 @@ func OpenAlerts(cfg AlertsConfig, log *slog.Logger) (*Alerts, error) {
 		return nil, fmt.Errorf("alerts key: %w", err)
 	}
 	// No fsync per commit: this log serves alerts, not delivery, and a
-	// crash may lose the last second of it (Sync runs every second) —
-	// an fsync per delivered message would halve the MTA's throughput.
+	// crash may lose the last second of it (the writer syncs every
+	// second); an fsync per delivered message would halve the MTA's
+	// throughput.
 	db, err := bbolt.Open(cfg.Path, 0o600, &bbolt.Options{Timeout: 5 * time.Second, NoSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("open delivered log %s: %w", cfg.Path, err)
@@ -127,26 +129,11 @@ func OpenAlerts(cfg AlertsConfig, log *slog.Logger) (*Alerts, error) {
 		db.Close()
 		return nil, fmt.Errorf("delivered log %s: %w", cfg.Path, err)
 	}
-	a := &Alerts{cfg: cfg, db: db, seal: k, http: &http.Client{Timeout: 10 * time.Second}, log: log, stop: make(chan struct{})}
+	a := &Alerts{cfg: cfg, db: db, seal: k, http: &http.Client{Timeout: 10 * time.Second}, log: log,
+		stop: make(chan struct{}), queue: make(chan logItem, 4096)}
 	a.wg.Add(1)
-	go a.syncLoop()
+	go a.writer()
 	return a, nil
-}
-
-func (a *Alerts) syncLoop() {
-	defer a.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-a.stop:
-			return
-		case <-t.C:
-			if err := a.db.Sync(); err != nil {
-				a.log.Warn("delivered log sync", "err", err)
-			}
-		}
-	}
 }
 
 // Close waits for webhook posts in flight and closes the file.
@@ -163,32 +150,126 @@ func (a *Alerts) token(sha string) []byte {
 	return m.Sum(nil)[:16]
 }
 
-// Record remembers a delivered message's files.
+// Record remembers a delivered message's files. It only queues the record:
+// a writer commits queued records together, off the SMTP path.
 func (a *Alerts) Record(d Delivered) error {
 	if len(d.Files) == 0 {
 		return nil
 	}
-	b, err := json.Marshal(d)
-	if err != nil {
-		return err
+	select {
+	case a.queue <- logItem{d: &d}:
+		return nil
+	default:
+		// Writer behind: write this one here rather than drop it.
+		return a.write([]Delivered{d})
 	}
-	// Time first: purging walks the oldest keys.
-	key := make([]byte, 8, 8+len(d.ID))
-	binary.BigEndian.PutUint64(key, uint64(d.At.UnixNano()))
-	key = append(key, d.ID...)
-	sealed := a.seal.Seal(b, key)
-	// Batch shares one commit between concurrent callers.
-	return a.db.Batch(func(tx *bbolt.Tx) error {
-		if err := tx.Bucket(bucketMsgs).Put(key, sealed); err != nil {
+}
+
+// logItem is a record to write, or a flush request.
+type logItem struct {
+	d     *Delivered
+	flush chan struct{}
+}
+
+// writer commits queued records, many per transaction.
+func (a *Alerts) writer() {
+	defer a.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var batch []Delivered
+	var flushes []chan struct{}
+	commit := func() {
+		if len(batch) > 0 {
+			if err := a.write(batch); err != nil {
+				a.log.Error("delivered log", "err", err, "records", len(batch))
+			}
+			batch = batch[:0]
+		}
+		for _, f := range flushes {
+			close(f)
+		}
+		flushes = flushes[:0]
+	}
+	for {
+		select {
+		case <-a.stop:
+			for {
+				select {
+				case it := <-a.queue:
+					if it.d != nil {
+						batch = append(batch, *it.d)
+					}
+				default:
+					commit()
+					return
+				}
+			}
+		case <-t.C:
+			if err := a.db.Sync(); err != nil {
+				a.log.Warn("delivered log sync", "err", err)
+			}
+		case it := <-a.queue:
+			if it.d != nil {
+				batch = append(batch, *it.d)
+			} else {
+				flushes = append(flushes, it.flush)
+			}
+			// Take whatever else is waiting into the same commit.
+			for n := 0; n < 255; n++ {
+				select {
+				case it := <-a.queue:
+					if it.d != nil {
+						batch = append(batch, *it.d)
+					} else {
+						flushes = append(flushes, it.flush)
+					}
+					continue
+				default:
+				}
+				break
+			}
+			commit()
+		}
+	}
+}
+
+// Flush waits until every record queued before it is written.
+func (a *Alerts) Flush() {
+	ch := make(chan struct{})
+	select {
+	case a.queue <- logItem{flush: ch}:
+		<-ch
+	case <-a.stop:
+	}
+}
+
+func (a *Alerts) write(ds []Delivered) error {
+	type rec struct{ key, sealed []byte }
+	recs := make([]rec, 0, len(ds))
+	for _, d := range ds {
+		b, err := json.Marshal(d)
+		if err != nil {
 			return err
 		}
-		idx := tx.Bucket(bucketIndex)
-		for _, f := range d.Files {
-			if f.SHA256 == "" {
-				continue
-			}
-			if err := idx.Put(append(a.token(f.SHA256), key...), nil); err != nil {
+		// Time first: purging walks the oldest keys.
+		key := make([]byte, 8, 8+len(d.ID))
+		binary.BigEndian.PutUint64(key, uint64(d.At.UnixNano()))
+		key = append(key, d.ID...)
+		recs = append(recs, rec{key, a.seal.Seal(b, key)})
+	}
+	return a.db.Update(func(tx *bbolt.Tx) error {
+		msgs, idx := tx.Bucket(bucketMsgs), tx.Bucket(bucketIndex)
+		for i, r := range recs {
+			if err := msgs.Put(r.key, r.sealed); err != nil {
 				return err
+			}
+			for _, f := range ds[i].Files {
+				if f.SHA256 == "" {
+					continue
+				}
+				if err := idx.Put(append(a.token(f.SHA256), r.key...), nil); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -197,6 +278,7 @@ func (a *Alerts) Record(d Delivered) error {
 
 // ByHash returns the delivered messages that carried sha.
 func (a *Alerts) ByHash(sha string) ([]Delivered, error) {
+	a.Flush()
 	tok := a.token(sha)
 	var out []Delivered
 	err := a.db.View(func(tx *bbolt.Tx) error {
