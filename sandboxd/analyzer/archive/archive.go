@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/diskimage"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/members"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
 	"github.com/airlockmail/airlock/verdict"
@@ -37,6 +38,9 @@ var magics = [][]byte{
 // Accepts takes archives by magic; zips that are Office packages belong to
 // the office analyzer.
 func (*Analyzer) Accepts(f *analyzer.File) bool {
+	if diskimage.New().Accepts(f) {
+		return false // disk images have their own analyzer
+	}
 	d := f.Data
 	if bytes.HasPrefix(d, []byte("PK\x03\x04")) || bytes.HasPrefix(d, []byte("PK\x05\x06")) {
 		head := d[:min(len(d), 1<<16)]

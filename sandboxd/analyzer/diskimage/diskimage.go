@@ -109,15 +109,11 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 // autorun finds autorun.inf in the root of an ISO by its directory record
 // name, and reads what it would open.
 func autorun(ctx context.Context, d []byte, fs *rules.Findings) {
-	i := bytes.Index(d, []byte("AUTORUN.INF"))
-	if i < 0 {
-		i = bytes.Index(bytes.ToUpper(d[:min(len(d), 1<<20)]), []byte("AUTORUN.INF"))
-	}
-	if i < 0 {
+	if !bytes.Contains(rules.LowerASCII(d[:min(len(d), 1<<20)]), []byte("autorun.inf")) {
 		return
 	}
 	ev := "autorun.inf"
-	if j := bytes.Index(bytes.ToLower(d[:min(len(d), 64<<20)]), []byte("open=")); j >= 0 {
+	if j := bytes.Index(rules.LowerASCII(d[:min(len(d), 64<<20)]), []byte("open=")); j >= 0 {
 		ev = string(d[j:min(len(d), j+80)])
 		if k := bytes.IndexAny([]byte(ev), "\r\n"); k > 0 {
 			ev = ev[:k]
@@ -157,7 +153,7 @@ func raw(ctx context.Context, d []byte, fs *rules.Findings) {
 	if bytes.Contains(d, []byte("This program cannot be run in DOS mode")) {
 		fs.Add("executable-inside", rules.High, "the image holds a Windows executable", "MZ … This program cannot be run in DOS mode")
 	}
-	low := bytes.ToLower(d[:min(len(d), 64<<20)])
+	low := rules.LowerASCII(d[:min(len(d), 64<<20)])
 	for _, ext := range []string{".lnk", ".hta", ".vbs", ".js\x00", ".bat", ".cmd"} {
 		if bytes.Contains(low, []byte(ext)) || bytes.Contains(low, utf16le(ext)) {
 			fs.Add("script-name-inside", rules.Medium, "the image's file system names a shortcut or script", strings.Trim(ext, "\x00"))

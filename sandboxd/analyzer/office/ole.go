@@ -189,7 +189,7 @@ func xlm(b []byte, fs *rules.Findings) {
 			if len(rec) >= 16 && binary.LittleEndian.Uint16(rec)&0x0020 != 0 && rec[15] == 0x01 {
 				autoOpen = true
 			}
-			if len(rec) >= 15 && bytes.Contains(bytes.ToLower(rec[14:]), []byte("auto_open")) {
+			if len(rec) >= 15 && bytes.Contains(rules.LowerASCII(rec[14:]), []byte("auto_open")) {
 				autoOpen = true
 			}
 		}

@@ -108,7 +108,7 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 // blockKind names one embedded file by content and records what it means.
 func blockKind(ctx context.Context, b []byte, fs *rules.Findings) string {
 	head := b[:min(len(b), 4096)]
-	lower := bytes.ToLower(head)
+	lower := rules.LowerASCII(head)
 	if rules.ContainsEICAR(b[:min(len(b), 1<<20)]) {
 		fs.AddEICAR("OneNote embedded file")
 	}

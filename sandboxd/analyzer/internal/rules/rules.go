@@ -187,3 +187,17 @@ func HasExt(ext string, exts ...string) bool {
 	}
 	return false
 }
+
+// LowerASCII returns a copy of b with A-Z lowered and every other byte
+// kept: unlike bytes.ToLower it never changes the length of binary data,
+// so offsets found in the copy hold in b.
+func LowerASCII(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
+}
