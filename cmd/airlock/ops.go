@@ -134,7 +134,9 @@ func (o *ops) watchSandbox(ctx context.Context, sbx *client.Client) {
 	if sbx == nil {
 		o.set.SandboxUp(false)
 		o.checks = append(o.checks, health.Check{Name: "sandbox", Degradable: true,
-			Fn: func(context.Context) error { return errors.New("no sandbox.url configured: the timeout action applies") }})
+			Fn: func(context.Context) error {
+				return errors.New("no sandbox.url configured: the timeout action applies")
+			}})
 		return
 	}
 	ping := func(ctx context.Context) error {
