@@ -18,12 +18,14 @@ import (
 	"github.com/airlockmail/airlock/holdqueue"
 	"github.com/airlockmail/airlock/milter"
 	"github.com/airlockmail/airlock/policy"
+	"github.com/airlockmail/airlock/policy/exclusions"
 	"github.com/airlockmail/airlock/proxy"
 	"github.com/airlockmail/airlock/release"
 	"github.com/airlockmail/airlock/sandboxd"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/all"
 	"github.com/airlockmail/airlock/sandboxd/api"
 	"github.com/airlockmail/airlock/sandboxd/client"
+	"github.com/airlockmail/airlock/web"
 )
 
 func init() {
@@ -52,7 +54,7 @@ func newPathFlags(verb string, env *cmdEnv) *pathFlags {
 		proxyListen:   fs.String("proxy-listen", "", "SMTP proxy address host:port (overrides proxy.listen)"),
 		upstream:      fs.String("upstream", "", "upstream MTA host:port for the proxy (overrides proxy.upstream)"),
 		nextHop:       fs.String("next-hop", "", "where released mail goes: the MTA's re-injection port or the upstream (overrides deliver.next_hop)"),
-		webListen:     fs.String("web-listen", "", "admin page address (overrides web.listen)"),
+		webListen:     fs.String("web-listen", "", "admin page address (overrides web.listen; \"off\" disables)"),
 		sandboxListen: fs.String("sandbox-listen", "", "in-process sandboxd API address (overrides sandboxd.listen)"),
 		inets:         fs.String("internal-networks", "", "comma-separated client networks whose mail is not scanned (overrides policy.internal_networks)"),
 	}
@@ -87,6 +89,9 @@ func (f *pathFlags) load(args []string) (config.Config, error) {
 	set(&c.Proxy.Upstream, *f.upstream)
 	set(&c.Deliver.NextHop, *f.nextHop)
 	set(&c.Web.Listen, *f.webListen)
+	if c.Web.Listen == "off" {
+		c.Web.Listen = ""
+	}
 	set(&c.Sandboxd.Listen, *f.sandboxListen)
 	if *f.inets != "" {
 		c.Policy.InternalNetworks = strings.Split(*f.inets, ",")
@@ -217,6 +222,16 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		return err
 	}
 	run("gate", func() error { return g.Run(ctx) })
+	// Exclusions added on the admin page (any node's) reach this gate's
+	// policy without a restart.
+	ex, err := openExclusions(&c, log)
+	if err != nil {
+		return err
+	}
+	defer ex.Close()
+	if err := exclusions.Watch(ctx, ex, exclusions.WatchConfig{Base: pol, Apply: g.SetPolicy}, log); err != nil {
+		return err
+	}
 
 	d := deliver.New(c.Deliver, releaseKey, log)
 	defer d.Close()
@@ -267,7 +282,15 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 	}
 	fmt.Fprintf(env.stdout, "next hop:  %s\nhold queue: %s\n", c.Deliver.NextHop, c.HoldQueue.Backend)
 	if c.Web.Listen != "" {
-		log.Info("web page not part of this build yet", "web.listen", c.Web.Listen)
+		var ws web.Sandbox
+		if sbx != nil {
+			ws = sbx
+		}
+		serve, err := startWeb(ctx, env, &c, store, ws, ex, log)
+		if err != nil {
+			return err
+		}
+		run("web", serve)
 	}
 
 	var runErr error

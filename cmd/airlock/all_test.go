@@ -52,7 +52,7 @@ func TestAllWithPostfix(t *testing.T) {
 			"--milter-listen", "inet:" + milterAddr,
 			"--next-hop", pf.ReinjectAddr,
 			"--sandbox-listen", "127.0.0.1:0",
-			"--web-listen", "",
+			"--web-listen", "off",
 			"--internal-networks", "10.99.0.0/16",
 		})
 	}()
