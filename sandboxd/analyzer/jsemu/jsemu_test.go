@@ -104,6 +104,12 @@ func TestSamples(t *testing.T) {
 			"http://dl1.bad-host.test/a.bin", "http://198.51.100.23/b.bin", "indicator ip 198.51.100.23",
 			"eval-layers", "var u = [['h','t','t','p'", "process-launch",
 		}},
+		{file: "dropper_embedded.js", ext: ".js", want: verdict.Malicious, has: []string{
+			"drop-execute critical", `C:\Users\user\AppData\Local\Temp\svchost32.exe /silent`,
+			// the hash of the decoded payload the script wrote
+			"indicator sha256 bfdf5e72651b4ec588bd5fc6a9f17e9e0972248146bbacc10478f48d72f29b81",
+			"long-sleep", "Win32_ComputerSystem",
+		}, hasNot: []string{"never reached", "download"}},
 		{file: "dropper.hta", ext: ".hta", want: verdict.Malicious, has: []string{
 			"https://cdn.files-share.test/doc/view.dll", "rundll32.exe C:\\Users\\user\\AppData\\Roaming\\view.dll,DllRegisterServer",
 		}},
@@ -129,7 +135,7 @@ func TestSamples(t *testing.T) {
 		{file: "benign_library.js", ext: ".html", want: verdict.Clean, hasNot: []string{"script-error"}},
 		{file: "page.html", ext: ".html", want: verdict.Clean, has: []string{"ReferenceError"}},
 		{file: "page_script.js", ext: ".js", want: verdict.Clean, has: []string{"document is not defined"}},
-		{file: "admin_script.js", ext: ".js", want: verdict.Clean},
+		{file: "admin_script.js", ext: ".js", want: verdict.Clean, has: []string{"message info shows messages [user: user"}},
 	}
 	for _, c := range cases {
 		t.Run(c.file+c.ext, func(t *testing.T) {

@@ -167,6 +167,12 @@ func (t *trace) result(name string) analyzer.Result {
 			fmt.Sprintf("downloads (%d URL(s)) and launches a program (%d command(s)): a dropper", len(fetched), len(cmds)),
 			join(chain))
 	}
+	// A file the script made itself (an embedded, decoded payload) and
+	// then launched: a dropper without a download.
+	if len(fetched) == 0 && len(execd) > 0 {
+		find("drop-execute", verdict.Critical, "writes a file and launches it: a dropper with an embedded payload",
+			join(append(execd[:1:1], cmds...)))
+	}
 	// A launched command that downloads by itself (PowerShell's
 	// WebClient, certutil, bitsadmin, mshta http://...).
 	for _, c := range cmds {
@@ -256,6 +262,11 @@ func (t *trace) result(name string) analyzer.Result {
 	}
 	if o := values(t.list(evObject)); len(o) > 0 {
 		find("activex", verdict.Info, "creates ActiveX objects", join(o))
+	}
+	if m := values(t.list(evEcho)); len(m) > 0 {
+		// Decoy messages ("the document is damaged") tell a reader what
+		// the victim saw.
+		find("message", verdict.Info, "shows messages", join(m))
 	}
 	if x := values(t.list(evException)); len(x) > 0 {
 		find("script-error", verdict.Info, "the script stopped on an uncaught exception", x[0])
