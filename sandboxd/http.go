@@ -159,6 +159,9 @@ func (d *Daemon) handleGet(w http.ResponseWriter, r *http.Request, p Principal) 
 	writeJSON(w, http.StatusOK, view(&rec))
 }
 
+// uploadTimeout bounds reading one upload's body.
+const uploadTimeout = 5 * time.Minute
+
 // extRE is what an extension may look like: a dot and a few letters or
 // digits. Anything longer is (part of) a name, which sandboxd refuses to
 // receive.
@@ -196,6 +199,10 @@ func (d *Daemon) handleUpload(w http.ResponseWriter, r *http.Request, p Principa
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("file is %d bytes; this sandbox takes at most %d", r.ContentLength, limit))
 		return
 	}
+	// The server has no global read timeout (the event stream must stay
+	// open); an upload gets its own, so a client trickling bytes cannot
+	// hold a connection for ever.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTimeout))
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength))

@@ -34,10 +34,11 @@ type BoltOptions struct {
 
 var (
 	bFiles  = []byte("files")
-	bSeen   = []byte("seen")   // firstSeen(8) sha → nil
-	bExp    = []byte("expire") // expires(8) sha → nil
-	bQueue  = []byte("queue")  // prio(1) seq(8) → job
-	bEvents = []byte("events") // seq(8) → event
+	bSeen   = []byte("seen")    // firstSeen(8) sha → nil
+	bExp    = []byte("expire")  // expires(8) sha → nil
+	bQueue  = []byte("queue")   // prio(1) seq(8) → job, due now
+	bDelay  = []byte("delayed") // due(8) seq(8) → job, due later
+	bEvents = []byte("events")  // seq(8) → event
 	bMeta   = []byte("meta")
 )
 
@@ -76,7 +77,7 @@ func OpenBolt(o BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("sandboxd store: open %s: %w (is another sandboxd using this data dir?)", o.Dir, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bFiles, bSeen, bExp, bQueue, bEvents, bMeta} {
+		for _, b := range [][]byte{bFiles, bSeen, bExp, bQueue, bDelay, bEvents, bMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -449,16 +450,51 @@ func (s *Bolt) Expired(ctx context.Context, now time.Time, limit int) ([]string,
 // --- queue ---
 
 func (s *Bolt) enqueueTx(tx *bolt.Tx, j Job) error {
+	v, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
 	b := tx.Bucket(bQueue)
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
 	}
-	v, err := json.Marshal(j)
-	if err != nil {
-		return err
+	if j.NotBefore.After(time.Now()) {
+		// Delayed jobs wait in their own bucket ordered by due time, so
+		// that claiming never has to look inside the queue's entries.
+		return tx.Bucket(bDelay).Put(append(be64(uint64(j.NotBefore.UnixNano())), be64(seq)...), v)
 	}
 	return b.Put(append([]byte{byte(j.Priority)}, be64(seq)...), v)
+}
+
+// promoteDue moves delayed jobs that are due into the queue.
+func (s *Bolt) promoteDue(now time.Time) error {
+	due := false
+	s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bDelay).Cursor().First()
+		due = k != nil && binary.BigEndian.Uint64(k[:8]) <= uint64(now.UnixNano())
+		return nil
+	})
+	if !due {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bDelay).Cursor()
+		for k, v := c.First(); k != nil && binary.BigEndian.Uint64(k[:8]) <= uint64(now.UnixNano()); k, v = c.First() {
+			var j Job
+			if err := json.Unmarshal(v, &j); err != nil {
+				return fmt.Errorf("delayed job: %w", err)
+			}
+			j.NotBefore = time.Time{}
+			if err := s.enqueueTx(tx, j); err != nil {
+				return err
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (s *Bolt) Enqueue(ctx context.Context, j Job) error {
@@ -498,10 +534,15 @@ func (s *Bolt) Claim(ctx context.Context, consumer string, wait time.Duration) (
 	}
 }
 
-// claimOnce takes the first due, unclaimed job; soonest is when the next
-// delayed or claimed job becomes available.
+// claimOnce takes the first unclaimed job (normal priority sorts first by
+// key); soonest is when the next delayed or claimed job becomes
+// available. Only claimed entries are skipped, so a claim costs
+// O(workers), not O(queue).
 func (s *Bolt) claimOnce() (*Job, time.Time, error) {
 	now := time.Now()
+	if err := s.promoteDue(now); err != nil {
+		return nil, time.Time{}, err
+	}
 	var soonest time.Time
 	note := func(t time.Time) {
 		if soonest.IsZero() || t.Before(soonest) {
@@ -510,6 +551,9 @@ func (s *Bolt) claimOnce() (*Job, time.Time, error) {
 	}
 	var out *Job
 	err := s.db.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bDelay).Cursor().First(); k != nil {
+			note(time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))))
+		}
 		c := tx.Bucket(bQueue).Cursor()
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -523,10 +567,6 @@ func (s *Bolt) claimOnce() (*Job, time.Time, error) {
 			var j Job
 			if err := json.Unmarshal(v, &j); err != nil {
 				return fmt.Errorf("queue entry: %w", err)
-			}
-			if j.NotBefore.After(now) {
-				note(j.NotBefore)
-				continue
 			}
 			j.ID = hex.EncodeToString(k)
 			j.Redelivered = claimed
@@ -568,7 +608,7 @@ func (s *Bolt) Ack(ctx context.Context, j *Job) error {
 func (s *Bolt) QueueDepth(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bQueue).Stats().KeyN
+		n = tx.Bucket(bQueue).Stats().KeyN + tx.Bucket(bDelay).Stats().KeyN
 		return nil
 	})
 	return n, err
