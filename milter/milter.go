@@ -172,13 +172,14 @@ func (x *session) Helo(name string, m gomilter.Modifier) (*gomilter.Response, er
 
 func (x *session) MailFrom(from, esmtpArgs string, m gomilter.Modifier) (*gomilter.Response, error) {
 	x.reset()
-	x.from = from
+	// MTAs differ in whether the brackets come along.
+	x.from = gomilter.RemoveAngle(from)
 	x.auth = m.Get(gomilter.MacroAuthAuthen)
 	return gomilter.RespContinue, nil
 }
 
 func (x *session) RcptTo(rcpt, esmtpArgs string, m gomilter.Modifier) (*gomilter.Response, error) {
-	x.rcpt = append(x.rcpt, rcpt)
+	x.rcpt = append(x.rcpt, gomilter.RemoveAngle(rcpt))
 	return gomilter.RespContinue, nil
 }
 
