@@ -168,6 +168,8 @@ func TestBrowser(t *testing.T) {
 	c := gatetest.TestConfig()
 	c.Policy.Actions.Malicious = config.ActionQuarantine
 	c.Policy.Hold.Timeout = 10 * time.Minute
+	// Held mail is what this test is about: no need to wait long inline.
+	c.Policy.Hold.InlineWait = 300 * time.Millisecond
 	back := gatetest.Start(t, gatetest.Options{Config: &c, NextHop: sink.Addr()})
 	// Sandboxd starts down: mail is held, and the status page says so.
 	back.StopSandbox()
