@@ -56,6 +56,35 @@ func BenchmarkHoldRedis(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "holds/s")
 }
 
+// The same without fsync (appendonly no): the ceiling of the code and the
+// CPU here, to tell it apart from the disk. Never run like this in
+// production (OpenRedis refuses it unless accept_no_fsync).
+func BenchmarkHoldRedisNoFsync(b *testing.B) {
+	srv := testredis.Start(b, testredis.Options{})
+	c := redisConfig(srv.Addr(), "bench")
+	c.AcceptNoFsync = true
+	rdb, _ := NewRedisClient(c)
+	defer rdb.Close()
+	s, err := OpenRedis(context.Background(), rdb, c, testKeys(b), quietLog())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	m := benchMessage(b)
+	b.SetBytes(int64(len(m.Data)))
+	b.SetParallelism(benchParallel)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Hold(context.Background(), fresh(m)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "holds/s")
+}
+
 func BenchmarkHoldRedisBaselineRawSet(b *testing.B) {
 	srv := testredis.Start(b, testredis.Options{AOF: true})
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
