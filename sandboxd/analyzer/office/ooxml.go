@@ -96,12 +96,16 @@ func (a *Analyzer) analyzeOOXML(ctx context.Context, d []byte, fs *rules.Finding
 			rels(read(f), name, fs)
 		case strings.HasPrefix(lower, "word/") && strings.HasSuffix(lower, ".xml") && !strings.Contains(lower, "/_rels/"):
 			b := read(f)
-			for _, m := range instrTextRe.FindAllSubmatch(b, 4096) {
-				instr.Write(m[1])
+			if bytes.Contains(b, []byte("instrText")) {
+				for _, m := range instrTextRe.FindAllSubmatch(b, 4096) {
+					instr.Write(m[1])
+				}
 			}
-			for _, m := range instrAttrRe.FindAllSubmatch(b, 4096) {
-				instr.Write(m[1])
-				instr.WriteByte(' ')
+			if bytes.Contains(b, []byte("w:instr=")) {
+				for _, m := range instrAttrRe.FindAllSubmatch(b, 4096) {
+					instr.Write(m[1])
+					instr.WriteByte(' ')
+				}
 			}
 		case strings.HasPrefix(lower, "xl/externallinks/") && strings.HasSuffix(lower, ".xml"):
 			if b := read(f); bytes.Contains(b, []byte("ddeLink")) {

@@ -264,6 +264,9 @@ func (d *doc) strings1(b []byte) {
 	if bytes.IndexByte(b, '#') >= 0 {
 		b = decodeNames(b)
 	}
+	if !bytes.Contains(b, []byte("/JS")) && !bytes.Contains(b, []byte("/URI")) && !bytes.Contains(b, []byte("/F")) && !bytes.Contains(b, []byte("/UF")) {
+		return
+	}
 	for _, loc := range jsStrRe.FindAllIndex(b, 64) {
 		s := literal(b[loc[1]-1:])
 		if len(d.js) < 64 {
