@@ -68,6 +68,7 @@ type Daemon struct {
 	node      string
 	now       func() time.Time
 	hub       *hub
+	views     viewCache
 
 	busy   atomic.Int64
 	panics atomic.Int64

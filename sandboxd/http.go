@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/airlockmail/airlock/sandboxd/api"
@@ -130,15 +131,78 @@ func (d *Daemon) handleLookup(w http.ResponseWriter, r *http.Request, p Principa
 		writeError(w, http.StatusServiceUnavailable, "store: "+err.Error())
 		return
 	}
-	resp := api.LookupResponse{Files: make(map[string]*api.File, len(hashes))}
+	// The answer is api.LookupResponse, written by hand from each file's
+	// cached JSON: encoding is most of a lookup's cost otherwise.
+	buf := bytes.NewBuffer(make([]byte, 0, 512*len(hashes)+64))
+	buf.WriteString(`{"files":{`)
+	var unknown []string
+	n := 0
 	for i, rec := range recs {
-		if visible(rec, p) {
-			resp.Files[hashes[i]] = view(rec)
-		} else {
-			resp.Unknown = append(resp.Unknown, hashes[i])
+		if !visible(rec, p) {
+			unknown = append(unknown, hashes[i])
+			continue
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		buf.WriteByte('"')
+		buf.WriteString(hashes[i])
+		buf.WriteString(`":`)
+		buf.Write(d.views.get(rec))
+	}
+	buf.WriteString(`}`)
+	if len(unknown) > 0 {
+		buf.WriteString(`,"unknown":`)
+		b, _ := json.Marshal(unknown)
+		buf.Write(b)
+	}
+	buf.WriteString("}\n")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Write(buf.Bytes())
+}
+
+// viewCache keeps the JSON of api.File views by record. GetMany hands out
+// the same *store.Record for unchanged stored bytes (its decode cache), so
+// the pointer identifies the version exactly; a changed record is a new
+// pointer and a miss.
+type viewCache struct {
+	mu sync.Mutex
+	m  map[string]viewEntry
+}
+
+type viewEntry struct {
+	rec  *store.Record
+	json []byte
+}
+
+const viewCacheMax = 65536
+
+func (c *viewCache) get(r *store.Record) []byte {
+	c.mu.Lock()
+	e, ok := c.m[r.SHA256]
+	c.mu.Unlock()
+	if ok && e.rec == r {
+		return e.json
+	}
+	b, err := json.Marshal(view(r))
+	if err != nil {
+		return []byte("null")
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[string]viewEntry)
+	}
+	if len(c.m) >= viewCacheMax {
+		for k := range c.m {
+			delete(c.m, k)
+			break
 		}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	c.m[r.SHA256] = viewEntry{rec: r, json: b}
+	c.mu.Unlock()
+	return b
 }
 
 func (d *Daemon) handleGet(w http.ResponseWriter, r *http.Request, p Principal) {
