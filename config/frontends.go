@@ -99,8 +99,9 @@ type Proxy struct {
 	// MaxLineLength bounds a command or message line, CRLF included. RFC
 	// 5321 says 1000, real mail has longer lines. Default 8000.
 	MaxLineLength int `yaml:"max_line_length"`
-	// CommandRate bounds the commands per second of one connection (a
-	// burst of twice as many is allowed). Default 20.
+	// CommandRate bounds the transactions (MAIL and DATA commands) per
+	// second of one connection; a burst of twice as many is allowed.
+	// RCPT is bounded by max_recipients. Default 20.
 	CommandRate float64 `yaml:"command_rate"`
 	// ReadTimeout bounds each command and the whole DATA upload. Default
 	// 10m.

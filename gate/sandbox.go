@@ -193,6 +193,8 @@ type waiters struct {
 func newWaiters() *waiters { return &waiters{m: map[string]map[chan judged]struct{}{}} }
 
 func (w *waiters) add(hashes []string) (chan judged, func()) {
+	// A copy: the caller's slice changes as verdicts come in.
+	hashes = append([]string(nil), hashes...)
 	ch := make(chan judged, len(hashes)+1)
 	w.mu.Lock()
 	for _, h := range hashes {

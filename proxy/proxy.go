@@ -191,9 +191,7 @@ func upstreamMailOpts(o *smtp.MailOptions) *smtp.MailOptions {
 
 func (x *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 	defer x.guard(&err)
-	if !x.rate.take() {
-		return errRate
-	}
+	// Not rate-counted: max_recipients bounds RCPT per message.
 	if x.up == nil {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
 	}
@@ -319,7 +317,7 @@ func (x *session) resetUpstream() {
 }
 
 func (x *session) Reset() {
-	x.rate.take()
+	// Not rate-counted: go-smtp also calls Reset after every DATA.
 	x.resetUpstream()
 }
 
