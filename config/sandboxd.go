@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 )
 
@@ -80,8 +81,9 @@ type Redis struct {
 	PasswordFile string `yaml:"password_file"`
 	// DB number (standalone and Sentinel only).
 	DB int `yaml:"db"`
-	// Prefix starts every key, inside a {hash tag} so that a cluster
-	// keeps them in one slot. Default "airlock:sandboxd:".
+	// Prefix starts every key. With Cluster it must hold a {hash tag}, so
+	// that all keys live in one slot (transactions span several keys).
+	// Default "{airlock-sandboxd}:".
 	Prefix string `yaml:"prefix"`
 	// Timeout bounds one command. Default 5s.
 	Timeout time.Duration `yaml:"timeout"`
@@ -110,7 +112,7 @@ func DefaultSandboxd() Sandboxd {
 		ClientTokenFile: "sandboxd/client.token",
 		KeyFile:         "sandboxd/sample.key",
 		Store:           "embedded",
-		Redis:           Redis{Prefix: "airlock:sandboxd:", Timeout: 5 * time.Second},
+		Redis:           Redis{Prefix: "{airlock-sandboxd}:", Timeout: 5 * time.Second},
 		MaxFileBytes:    64 << 20,
 		Workers:         2,
 		AnalyzerTimeout: 60 * time.Second,
@@ -153,6 +155,9 @@ func (c *Sandboxd) Validate(path string, p *Problems) {
 	}
 	if c.Redis.Prefix == "" {
 		p.Addf(path+".redis.prefix", "must be set")
+	} else if c.Store == "redis" && len(c.Redis.Addrs) > 1 && c.Redis.MasterName == "" &&
+		!strings.Contains(c.Redis.Prefix, "{") {
+		p.Addf(path+".redis.prefix", "must hold a {hash tag} with Redis Cluster (several addrs), e.g. \"{airlock-sandboxd}:\"")
 	}
 	if c.Redis.Timeout <= 0 {
 		p.Addf(path+".redis.timeout", "must be > 0")
