@@ -156,7 +156,8 @@ type envOptions struct {
 	cfg       *config.Sandboxd
 	analyzers []analyzer.Analyzer
 	tls       bool
-	noRun     bool // serve the API but run no workers
+	noRun     bool   // serve the API but run no workers
+	addr      string // listen here (a restart on the same port); default :0
 }
 
 var testKey = func() *seal.Key {
@@ -188,7 +189,10 @@ func startEnv(t testing.TB, st store.Store, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if o.addr == "" {
+		o.addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
