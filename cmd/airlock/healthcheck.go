@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+func init() {
+	commands["healthcheck"] = command{
+		summary: "probe a process's /healthz or /readyz (exit 0 when it answers 200): for container health checks",
+		run:     runHealthcheck,
+	}
+}
+
+// runHealthcheck exists because the image has no curl: a container health
+// check runs the binary it already has.
+func runHealthcheck(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	url := fs.String("url", "http://127.0.0.1:9357/healthz", "endpoint to probe")
+	timeout := fs.Duration("timeout", 5*time.Second, "give up after")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return &exitError{code: 2, msg: "usage: airlock healthcheck [--url URL] [--timeout D]"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("%s: %v", *url, err)}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	env.stdout.Write(body)
+	if resp.StatusCode != http.StatusOK {
+		return &exitError{code: 1, msg: fmt.Sprintf("%s: %s", *url, resp.Status)}
+	}
+	return nil
+}
