@@ -94,6 +94,9 @@ type Analyzer struct {
 	cfg     Config
 	log     *slog.Logger
 	prelude *goja.Program
+	// testGlobals, when set (by tests only), adds globals to each
+	// runtime: the way to make the engine panic on purpose.
+	testGlobals map[string]any
 }
 
 // New returns the emulator; zero fields of cfg take their defaults.

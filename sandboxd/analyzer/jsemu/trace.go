@@ -45,6 +45,9 @@ const (
 	evKinds
 )
 
+// maxValue bounds one recorded string, in bytes.
+const maxValue = 8192
+
 // maxPerKind bounds each list of the recording (a script calling Run in a
 // loop must not grow the verdict record).
 const maxPerKind = 64
@@ -78,6 +81,13 @@ func (t *trace) add(k evKind, value, detail string) {
 		t.fetches++
 	case evFetchOK:
 		t.fetchesOK++
+	}
+	// A script can pass megabytes to Run; the record keeps the start.
+	if len(value) > maxValue {
+		value = value[:maxValue]
+	}
+	if len(detail) > maxValue {
+		detail = detail[:maxValue]
 	}
 	ev := event{k, value, detail}
 	if t.seen[ev] {

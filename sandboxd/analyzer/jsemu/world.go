@@ -99,6 +99,9 @@ func (a *Analyzer) newEmu(mode netMode, rec *trace, name, source string, w world
 	_ = native.Set("maxString", a.cfg.MaxString)
 	_ = native.Set("browser", w == worldBrowser)
 	_ = vm.Set(nativeName, native)
+	for k, v := range a.testGlobals {
+		_ = vm.Set(k, v)
+	}
 	return e
 }
 
