@@ -322,7 +322,16 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after the exclusion: %s queue id %q (%s), want deliver without a hold", d4.Action, d4.QueueID, d4.Reason)
 	}
 
+	// Re-analyze from the file's page.
+	b.do("re-analyze", 10*time.Second,
+		chromedp.Navigate(b.base+"/files/"+eicarSHA), chromedp.WaitVisible(chromedp.ID("reanalyze")),
+		chromedp.Click(chromedp.ID("reanalyze")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if got := b.text(".flash"); !strings.Contains(got, "analysis again") {
+		t.Errorf("after re-analyze: %q", got)
+	}
+	b.screenshot("08-file")
+
 	// The message page of the released one, for the record.
 	b.do("open message page", 10*time.Second, chromedp.Navigate(b.base+"/messages/"+d1.QueueID), chromedp.WaitVisible(chromedp.ID("msg-state")))
-	b.screenshot("08-message")
+	b.screenshot("09-message")
 }
