@@ -13,6 +13,7 @@ package pdf
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
@@ -102,6 +103,12 @@ func (d *doc) has(names ...string) bool {
 func judge(ctx context.Context, d *doc, fs *rules.Findings) {
 	hasJS := d.has("JavaScript", "JS")
 	auto := d.has("OpenAction", "AA")
+	if hasJS && formHelpersOnly(d.js) {
+		// Acrobat's own field formatting and calculation helpers
+		// (AFNumber_Format …) in field actions: every tax form has them.
+		fs.Add("form-scripts", rules.Info, "form fields use Acrobat's formatting and calculation helpers", firstJS(d))
+		hasJS = false
+	}
 	if hasJS {
 		sev, desc := rules.Medium, "contains JavaScript"
 		if auto {
@@ -241,4 +248,22 @@ func kind(b []byte) string {
 		return "Windows shortcut (LNK)"
 	}
 	return ""
+}
+
+// afHelperRe matches one call of an Acrobat form helper (AFNumber_Format,
+// AFSimple_Calculate, AFDate_FormatEx …) and nothing else.
+var afHelperRe = regexp.MustCompile(`^\s*(AF[A-Za-z]+_[A-Za-z]+\((?:[^()]|\([^()]*\))*\)\s*;?\s*)+$`)
+
+// formHelpersOnly reports whether every JavaScript string found is made of
+// Acrobat form helper calls only (and there is at least one).
+func formHelpersOnly(js []string) bool {
+	if len(js) == 0 {
+		return false
+	}
+	for _, s := range js {
+		if !afHelperRe.MatchString(s) {
+			return false
+		}
+	}
+	return true
 }

@@ -27,11 +27,11 @@ func analyzeELF(ctx context.Context, d []byte, fs *rules.Findings) {
 		if rules.Done(ctx) {
 			return
 		}
-		if p.Type != elf.PT_LOAD || p.Filesz < 4096 || p.Off+p.Filesz > uint64(len(d)) {
+		if p.Type != elf.PT_LOAD || p.Flags&elf.PF_X == 0 || p.Filesz < 4096 || p.Off+p.Filesz > uint64(len(d)) {
 			continue
 		}
 		if e := rules.Entropy(d[p.Off : p.Off+p.Filesz]); e > 7.2 {
-			fs.Add("high-entropy", rules.Medium, "a loadable segment looks compressed or encrypted", fmt.Sprintf("%.2f bits/byte", e))
+			fs.Add("high-entropy", rules.Medium, "an executable segment looks compressed or encrypted", fmt.Sprintf("%.2f bits/byte", e))
 			break
 		}
 	}
@@ -60,9 +60,9 @@ func analyzeMachO(ctx context.Context, d []byte, fs *rules.Findings) {
 		if rules.Done(ctx) {
 			return
 		}
-		if s.Size >= 4096 && uint64(s.Offset)+s.Size <= uint64(len(d)) {
+		if s.Seg == "__TEXT" && s.Size >= 4096 && uint64(s.Offset)+s.Size <= uint64(len(d)) {
 			if e := rules.Entropy(d[s.Offset : uint64(s.Offset)+s.Size]); e > 7.2 {
-				fs.Add("high-entropy", rules.Medium, "a section looks compressed or encrypted", fmt.Sprintf("%s %.2f", s.Name, e))
+				fs.Add("high-entropy", rules.Medium, "a code section looks compressed or encrypted", fmt.Sprintf("%s %.2f", s.Name, e))
 				break
 			}
 		}

@@ -137,7 +137,10 @@ func analyzePE(ctx context.Context, d []byte, fs *rules.Findings) {
 		end := int64(s.Offset) + int64(s.Size)
 		if s.Size > 0 && end <= int64(len(d)) {
 			lastEnd = max(lastEnd, end)
-			if s.Size >= 1024 {
+			// Only code is judged: data, resources and (compressed) debug
+			// sections are high-entropy in honest programs too; packed
+			// code is what a packer leaves.
+			if s.Size >= 1024 && s.Characteristics&(scnCode|scnExecute) != 0 && !strings.Contains(name, "debug") {
 				if e := rules.Entropy(d[s.Offset:end]); e > 7.2 {
 					highEntropy = append(highEntropy, fmt.Sprintf("%s %.2f", name, e))
 				}
@@ -151,7 +154,7 @@ func analyzePE(ctx context.Context, d []byte, fs *rules.Findings) {
 		}
 	}
 	if len(highEntropy) > 0 && !dotnet {
-		fs.Add("high-entropy", rules.Medium, "sections look compressed or encrypted (entropy above 7.2 bits/byte)", strings.Join(highEntropy, ", "))
+		fs.Add("high-entropy", rules.Medium, "code sections look compressed or encrypted (entropy above 7.2 bits/byte)", strings.Join(highEntropy, ", "))
 	}
 	switch {
 	case ep == 0 && !dll:

@@ -53,7 +53,7 @@ func TestEICAR(t *testing.T) {
 	if !IsEICAR([]byte(e)) || !IsEICAR([]byte(e+"\r\n")) || IsEICAR([]byte(e+"x")) {
 		t.Error("IsEICAR")
 	}
-	if !ContainsEICAR([]byte("junk" + e + "junk")) || ContainsEICAR([]byte(e[:40])) {
+	if !ContainsEICAR([]byte("junk"+e+"junk")) || ContainsEICAR([]byte(e[:40])) {
 		t.Error("ContainsEICAR")
 	}
 }
