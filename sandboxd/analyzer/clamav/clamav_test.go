@@ -224,3 +224,17 @@ func BenchmarkInstream1MiB(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParseReply: any reply is either a signature, clean, or an error,
+// and a signature is never empty.
+func FuzzParseReply(f *testing.F) {
+	for _, s := range []string{"stream: OK", "stream: X FOUND", "INSTREAM size limit exceeded. ERROR", ": FOUND", "stream:  FOUND"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, reply string) {
+		sig, found, err := parseReply(reply)
+		if found && (sig == "" || err != nil) {
+			t.Fatalf("parseReply(%q) = %q, %v, %v", reply, sig, found, err)
+		}
+	})
+}
