@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,7 +64,11 @@ func fillHeld(b *testing.B, e *env, n int) {
 func BenchmarkHeldFirstPage(b *testing.B) {
 	e := newEnv(b, envOpts{})
 	e.srv.cfg.PageSize = 50
-	fillHeld(b, e, 100_000)
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("AIRLOCK_BENCH_HELD")); err == nil && v > 0 {
+		n = v // quicker runs while profiling
+	}
+	fillHeld(b, e, n)
 	c, _ := e.login(testUser, testPass)
 	cookies := c.Jar.Cookies(mustURL(e.http.URL))
 	h := e.srv.Handler()
