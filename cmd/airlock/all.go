@@ -18,7 +18,6 @@ import (
 	"github.com/airlockmail/airlock/holdqueue"
 	"github.com/airlockmail/airlock/milter"
 	"github.com/airlockmail/airlock/policy"
-	"github.com/airlockmail/airlock/policy/exclusions"
 	"github.com/airlockmail/airlock/proxy"
 	"github.com/airlockmail/airlock/release"
 	"github.com/airlockmail/airlock/sandboxd"
@@ -131,7 +130,7 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	log := sandboxdLogger(env, c.Log)
+	o, log := newOps(processLogger(env, c.Log))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -190,6 +189,8 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		return fmt.Errorf("hold queue: %w", err)
 	}
 	defer store.Close()
+	o.watchStore(ctx, &c, store, log)
+	o.watchSandbox(ctx, sbx)
 	releaseKey, err := deliver.LoadReleaseKey(c.Path(c.Deliver.ReleaseKeyFile))
 	if err != nil {
 		return err
@@ -214,10 +215,10 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 	}
 	var sandbox gate.Sandbox
 	if sbx != nil {
-		sandbox = sbx
+		sandbox = o.track.Sandbox(sbx)
 	}
 	g, err := gate.New(gate.Config{Policy: pol, Extract: c.Extract, Retention: api.Retention(c.Sandbox.Retention),
-		ReleaseKey: releaseKey, Node: node, Alerts: alerts}, sandbox, store, log)
+		ReleaseKey: releaseKey, Node: node, Alerts: alerts}, sandbox, o.track.HoldStore(store), log)
 	if err != nil {
 		return err
 	}
@@ -229,13 +230,23 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		return err
 	}
 	defer ex.Close()
-	if err := exclusions.Watch(ctx, ex, exclusions.WatchConfig{Base: pol, Apply: g.SetPolicy}, log); err != nil {
+	// SIGHUP re-reads the file's policy section (reload.go).
+	pw := newPolicyWatch(ex, g.SetPolicy, log)
+	if err := pw.set(ctx, pol); err != nil {
 		return err
 	}
+	reloadOnHUP(ctx, pw, func() (*policy.Policy, error) {
+		nc, err := newPathFlags(verb, env).load(args)
+		if err != nil {
+			return nil, err
+		}
+		return policy.New(nc.Policy)
+	}, log)
 
 	d := deliver.New(c.Deliver, releaseKey, log)
 	defer d.Close()
-	loop := release.New(store, d, c.Policy, c.Release, node, log)
+	loop := release.New(store, o.track.Sender(d, c.Deliver.NextHop, store, log), c.Policy, c.Release, node, log).
+		Instrument(release.NewMetrics(o.reg, store))
 	run("release", func() error { return loop.Run(ctx) })
 
 	var frontEnds []func() error
@@ -253,7 +264,7 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		if err != nil {
 			return err
 		}
-		m := milter.New(c.Milter, g, log)
+		m := milter.New(c.Milter, o.track.Decider(g), log)
 		frontEnds = append(frontEnds, m.Close)
 		run("milter", func() error { return m.Serve(ln) })
 		fmt.Fprintf(env.stdout, "milter:    %s\n", c.Milter.Listen)
@@ -275,11 +286,12 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		if err != nil {
 			return fmt.Errorf("proxy listen: %w", err)
 		}
-		p := proxy.New(pc, g, tc, log)
+		p := proxy.New(pc, o.track.Decider(g), tc, log)
 		frontEnds = append(frontEnds, p.Close)
 		run("proxy", func() error { return p.Serve(ln) })
 		fmt.Fprintf(env.stdout, "proxy:     %s -> %s\n", ln.Addr(), c.Proxy.Upstream)
 	}
+	run("ops", o.serve(ctx, env, opsListen(&c), log))
 	fmt.Fprintf(env.stdout, "next hop:  %s\nhold queue: %s\n", c.Deliver.NextHop, c.HoldQueue.Backend)
 	if c.Web.Listen != "" {
 		var ws web.Sandbox

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -160,15 +161,28 @@ func (o *ops) watchSandbox(ctx context.Context, sbx *client.Client) {
 	}()
 }
 
+// opsListen is where the ops endpoints go: AIRLOCK_OPS_LISTEN (set per
+// unit when several roles share one host and one file), else ops.listen.
+func opsListen(c *config.Config) string {
+	if v := os.Getenv("AIRLOCK_OPS_LISTEN"); v != "" {
+		return v
+	}
+	return c.Ops.Listen
+}
+
 // serve listens on addr ("" or "off": not served) and returns the func
-// that serves /metrics, /healthz and /readyz until ctx ends.
-func (o *ops) serve(ctx context.Context, env *cmdEnv, addr string) (func() error, error) {
+// that serves /metrics, /healthz and /readyz until ctx ends. An address
+// that cannot be bound is logged, not fatal: monitoring must not stop the
+// mail.
+func (o *ops) serve(ctx context.Context, env *cmdEnv, addr string, log *slog.Logger) func() error {
+	noop := func() error { return nil }
 	if addr == "" || addr == "off" {
-		return func() error { return nil }, nil
+		return noop
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("ops listen: %w", err)
+		log.Error("ops endpoints not served: /metrics, /healthz and /readyz are unavailable", "ops.listen", addr, "err", err)
+		return noop
 	}
 	fmt.Fprintf(env.stdout, "ops:       http://%s/metrics /healthz /readyz\n", ln.Addr())
 	srv := &http.Server{
@@ -186,5 +200,5 @@ func (o *ops) serve(ctx context.Context, env *cmdEnv, addr string) (func() error
 			return err
 		}
 		return nil
-	}, nil
+	}
 }
