@@ -91,7 +91,7 @@ func BenchmarkPostfixSMTPSource(b *testing.B) {
 	smtpSource(b, with.SMTPAddr, 1, 1, "-F", docFile)
 	time.Sleep(2 * time.Second) // verdict in the cache
 
-	const sessions, msgs, rounds = 20, 400, 3
+	const sessions, msgs, rounds = 20, 300, 5
 	cases := []struct {
 		name string
 		args []string

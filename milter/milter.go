@@ -16,6 +16,7 @@
 package milter
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -109,7 +110,7 @@ func Listen(addr string) (net.Listener, error) {
 
 // Serve answers MTA connections on ln until Close.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(ln)
+	err := s.srv.Serve(bufListener{ln})
 	if errors.Is(err, gomilter.ErrServerClosed) {
 		return nil
 	}
@@ -122,6 +123,27 @@ func (s *Server) Close() error {
 	s.stop()
 	return s.srv.Close()
 }
+
+// bufListener gives each MTA connection a read buffer: go-milter reads a
+// packet's length and its body with one system call each, and an MTA that
+// need not wait for replies (see the protocol options) streams many
+// packets at once, which one buffered read then takes together.
+type bufListener struct{ net.Listener }
+
+func (l bufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &bufConn{Conn: c, r: bufio.NewReaderSize(c, 16<<10)}, nil
+}
+
+type bufConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // session is one MTA connection (one SMTP connection, possibly several
 // messages).
