@@ -164,52 +164,71 @@ func (s *Bolt) mutate(id string, fn func(r *row) error) (*row, error) {
 // (bbolt Batch), which is what makes the embedded store fast under load.
 func (s *Bolt) Hold(ctx context.Context, m *NewMessage) (string, error) {
 	now := s.now()
+	h, err := s.prepareHold(m, now)
+	if err != nil {
+		return "", fmt.Errorf("hold: %w", err)
+	}
+	if err := s.db.Batch(h.write); err != nil {
+		return "", fmt.Errorf("hold %s: %w", h.id, err)
+	}
+	s.feed.publish(Change{ID: h.id, State: Held, Actor: ActorSystem, At: now})
+	return h.id, nil
+}
+
+// boltHold is a hold sealed and ready to write in a transaction.
+type boltHold struct {
+	s    *Bolt
+	id   string
+	base row
+	body []byte
+	shas map[string]string // hash token → sha256, for history
+	now  time.Time
+}
+
+func (s *Bolt) prepareHold(m *NewMessage, now time.Time) (*boltHold, error) {
 	if m.ID == "" {
 		m.ID = newID(now)
 	}
 	r, body, err := s.keys.newRow(m, now)
 	if err != nil {
-		return "", fmt.Errorf("hold: %w", err)
+		return nil, err
 	}
-	id := m.ID
-	shas := map[string]string{}
+	h := &boltHold{s: s, id: m.ID, base: *r, body: body, shas: map[string]string{}, now: now}
 	for _, f := range m.Files {
-		shas[s.keys.hashToken(strings.ToLower(f.SHA256))] = strings.ToLower(f.SHA256)
+		h.shas[s.keys.hashToken(strings.ToLower(f.SHA256))] = strings.ToLower(f.SHA256)
 	}
-	base := *r
-	err = s.db.Batch(func(tx *bolt.Tx) error {
-		if tx.Bucket(bMsg).Get([]byte(id)) != nil {
-			return fmt.Errorf("id %s exists", id)
+	return h, nil
+}
+
+// write stores the hold in tx. Batch may run it more than once, so it
+// starts from the row as built each time.
+func (h *boltHold) write(tx *bolt.Tx) error {
+	id := h.id
+	if tx.Bucket(bMsg).Get([]byte(id)) != nil {
+		return fmt.Errorf("id %s exists", id)
+	}
+	r := h.base
+	r.Verdicts, r.Summaries = maps.Clone(h.base.Verdicts), maps.Clone(h.base.Summaries)
+	r.History = slices.Clone(h.base.History)
+	for _, t := range r.waiting() {
+		if vm, ok := loadMemory(tx, t, h.now); ok {
+			h.s.keys.verdictRow(&r, t, h.shas[t], vm.Verdict, vm.Summary+" (known at hold time)", h.now)
 		}
-		// Batch may run fn again: start from the row as built.
-		*r = base
-		r.Verdicts, r.Summaries = maps.Clone(base.Verdicts), maps.Clone(base.Summaries)
-		r.History = slices.Clone(base.History)
-		for _, t := range r.waiting() {
-			if vm, ok := loadMemory(tx, t, now); ok {
-				s.keys.verdictRow(r, t, shas[t], vm.Verdict, vm.Summary+" (known at hold time)", now)
-			}
-		}
-		if err := tx.Bucket(bBody).Put([]byte(id), body); err != nil {
+	}
+	if err := tx.Bucket(bBody).Put([]byte(id), h.body); err != nil {
+		return err
+	}
+	for _, t := range r.Toks {
+		if err := tx.Bucket(bIndex).Put(ixKey(t, id), nil); err != nil {
 			return err
 		}
-		for _, t := range r.Toks {
-			if err := tx.Bucket(bIndex).Put(ixKey(t, id), nil); err != nil {
-				return err
-			}
-		}
-		for _, t := range r.waiting() {
-			if err := tx.Bucket(bWait).Put(ixKey(t, id), nil); err != nil {
-				return err
-			}
-		}
-		return putRow(tx, id, nil, r)
-	})
-	if err != nil {
-		return "", fmt.Errorf("hold %s: %w", id, err)
 	}
-	s.feed.publish(Change{ID: id, State: Held, Actor: ActorSystem, At: now})
-	return id, nil
+	for _, t := range r.waiting() {
+		if err := tx.Bucket(bWait).Put(ixKey(t, id), nil); err != nil {
+			return err
+		}
+	}
+	return putRow(tx, id, nil, &r)
 }
 
 // ApplyVerdict updates every message waiting on the hash in one commit.

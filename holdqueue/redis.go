@@ -135,32 +135,9 @@ func maxlen(c config.RedisStore) string { return strconv.FormatInt(c.FeedMaxLen,
 // Hold writes the message in one script and, with replicas configured,
 // waits for them on the same connection.
 func (s *Redis) Hold(ctx context.Context, m *NewMessage) (string, error) {
-	now := s.now()
-	if m.ID == "" {
-		m.ID = newID(now)
-	}
-	r, body, err := s.keys.newRow(m, now)
+	args, err := s.holdArgs(m, s.now())
 	if err != nil {
 		return "", fmt.Errorf("hold: %w", err)
-	}
-	w := r.waiting()
-	cachedHist := s.keys.event(now, ActorVerdict, Held, "file verdict(s) known at hold time")
-	args := []any{s.p, m.ID, maxlen(s.cfg), body, r.History[0], r.Due, cachedHist, len(w)}
-	for _, t := range w {
-		args = append(args, t)
-	}
-	args = append(args, len(r.Toks))
-	for _, t := range r.Toks {
-		args = append(args, t)
-	}
-	args = append(args,
-		"sealed", r.Sealed, "state", string(r.State), "node", r.Node, "mode", string(r.Mode),
-		"created", r.Created, "deadline", r.Deadline, "size", r.Size,
-		"toks", strings.Join(r.Toks, " "), "ftoks", strings.Join(r.FileToks, " "),
-		"pending", r.Pending, "released", 0, "attempts", 0, "next", 0,
-		"lease", "", "lease_node", "", "lease_until", 0, "reply", "")
-	for t, v := range r.Verdicts {
-		args = append(args, "v:"+t, v, "s:"+t, r.Summaries[t])
 	}
 	c, err := s.node(ctx)
 	if err != nil {
@@ -203,6 +180,37 @@ func (s *Redis) Hold(ctx context.Context, m *NewMessage) (string, error) {
 		}
 	}
 	return m.ID, nil
+}
+
+// holdArgs seals m and lays it out as the hold script's arguments.
+func (s *Redis) holdArgs(m *NewMessage, now time.Time) ([]any, error) {
+	if m.ID == "" {
+		m.ID = newID(now)
+	}
+	r, body, err := s.keys.newRow(m, now)
+	if err != nil {
+		return nil, err
+	}
+	w := r.waiting()
+	cachedHist := s.keys.event(now, ActorVerdict, Held, "file verdict(s) known at hold time")
+	args := []any{s.p, m.ID, maxlen(s.cfg), body, r.History[0], r.Due, cachedHist, len(w)}
+	for _, t := range w {
+		args = append(args, t)
+	}
+	args = append(args, len(r.Toks))
+	for _, t := range r.Toks {
+		args = append(args, t)
+	}
+	args = append(args,
+		"sealed", r.Sealed, "state", string(r.State), "node", r.Node, "mode", string(r.Mode),
+		"created", r.Created, "deadline", r.Deadline, "size", r.Size,
+		"toks", strings.Join(r.Toks, " "), "ftoks", strings.Join(r.FileToks, " "),
+		"pending", r.Pending, "released", 0, "attempts", 0, "next", 0,
+		"lease", "", "lease_node", "", "lease_until", 0, "reply", "")
+	for t, v := range r.Verdicts {
+		args = append(args, "v:"+t, v, "s:"+t, r.Summaries[t])
+	}
+	return args, nil
 }
 
 // ApplyVerdict updates every message waiting on the hash in one script.
