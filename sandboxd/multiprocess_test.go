@@ -56,6 +56,7 @@ func (a countingAnalyzer) Analyze(ctx context.Context, f *analyzer.File) (analyz
 	if err := a.rdb.HIncrBy(ctx, "test:started", f.SHA256, 1).Err(); err != nil {
 		return analyzer.Result{}, err
 	}
+	a.rdb.HIncrBy(ctx, "test:by-node", a.node, 1)
 	// Say that this node is mid-analysis, so that the test kills it then.
 	running := "test:running:" + a.node
 	a.rdb.HSet(ctx, running, f.SHA256, 1)
@@ -242,7 +243,11 @@ func TestTwoProcessesShareQueueAndSurviveKill(t *testing.T) {
 			t.Errorf("queue depth %d after all verdicts", depth)
 		}
 	}
-	t.Logf("%d files, each verdict stored exactly once; %d analyzer runs repeated after the SIGKILL (interrupted in the killed process)", n, repeated)
+	byNode, _ := rdb.HGetAll(ctx, "test:by-node").Result()
+	if byNode["node-a"] == "" || byNode["node-b"] == "" {
+		t.Errorf("analyses by node %v: both processes should have taken work", byNode)
+	}
+	t.Logf("%d files, each verdict stored exactly once; analyses started by node %v; %d analyzer runs repeated after the SIGKILL (interrupted in the killed process)", n, byNode, repeated)
 	if repeated > 2 {
 		t.Errorf("%d analyses repeated; the killed process had only 2 workers", repeated)
 	}
