@@ -239,7 +239,7 @@ func TestOpsEndToEnd(t *testing.T) {
 		max    float64
 	}{
 		{`airlock_messages_total{decision="deliver"}`, 3, 3}, // plain + EICAR twice after the reload
-		{`airlock_messages_total{decision="hold"}`, 2, 2}, // pdf, EICAR first sight
+		{`airlock_messages_total{decision="hold"}`, 2, 2},    // pdf, EICAR first sight
 		{`airlock_messages_total{decision="reject"}`, 1, 1},
 		{`airlock_held_messages`, 0, 0},
 		{`airlock_oldest_held_age_seconds`, 0, 0},
