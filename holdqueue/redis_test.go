@@ -50,20 +50,92 @@ func TestRedisConformance(t *testing.T) {
 	})
 }
 
-// The suite again after a SIGKILL and restart of an AOF Redis: the scripts
-// are gone from the server's cache and must be reloaded transparently.
-func TestRedisConformanceAfterRestart(t *testing.T) {
+// recording wraps a store to remember what Hold acknowledged.
+type recording struct {
+	Store
+	prefix  string
+	keys    *Keys
+	mu      sync.Mutex
+	held    []string
+	deleted map[string]bool
+	purged  bool
+}
+
+func (r *recording) setClock(f func() time.Time) { r.Store.(clocked).setClock(f) }
+
+func (r *recording) Hold(ctx context.Context, m *NewMessage) (string, error) {
+	id, err := r.Store.Hold(ctx, m)
+	if err == nil {
+		r.mu.Lock()
+		r.held = append(r.held, id)
+		r.mu.Unlock()
+	}
+	return id, err
+}
+
+func (r *recording) Delete(ctx context.Context, id, actor, reason string) error {
+	err := r.Store.Delete(ctx, id, actor, reason)
+	if err == nil {
+		r.mu.Lock()
+		r.deleted[id] = true
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *recording) Purge(ctx context.Context, st State, before time.Time) (int, error) {
+	r.mu.Lock()
+	r.purged = true // what it removes is gone on purpose
+	r.mu.Unlock()
+	return r.Store.Purge(ctx, st, before)
+}
+
+// The suite against an AOF Redis that is SIGKILLed and restarted in the
+// middle of the run (between subtests, and again at the end): every hold
+// acknowledged before a kill is still there, whole, after it; the scripts,
+// gone from the restarted server's cache, are reloaded transparently.
+func TestRedisConformanceKilledMidRun(t *testing.T) {
 	srv := testredis.Start(t, testredis.Options{AOF: true})
-	k := testKeys(t)
-	s := openTestRedis(t, srv.Addr(), "r", k)
-	s.Hold(context.Background(), testMessage(1, sha("a")))
-	srv.Kill()
-	srv.Restart()
+	var stores []*recording
+	verify := func(t *testing.T) {
+		t.Helper()
+		ctx := context.Background()
+		checked := 0
+		for _, r := range stores {
+			if r.purged {
+				continue
+			}
+			s := openTestRedis(t, srv.Addr(), r.prefix, r.keys)
+			for _, id := range r.held {
+				if _, err := s.Get(ctx, id); err != nil {
+					t.Fatalf("acknowledged hold %s (%s) lost after SIGKILL: %v", id, r.prefix, err)
+				}
+				if !r.deleted[id] {
+					if _, err := s.Body(ctx, id); err != nil {
+						t.Fatalf("body of acknowledged hold %s lost after SIGKILL: %v", id, err)
+					}
+				}
+				checked++
+			}
+		}
+		t.Logf("%d acknowledged holds present after SIGKILL and restart", checked)
+	}
 	n := 0
 	runConformance(t, func(t *testing.T) Store {
 		n++
-		return openTestRedis(t, srv.Addr(), fmt.Sprintf("t%d", n), testKeys(t))
+		if n == 6 {
+			srv.Kill()
+			srv.Restart()
+			verify(t)
+		}
+		r := &recording{prefix: fmt.Sprintf("t%d", n), keys: testKeys(t), deleted: map[string]bool{}}
+		r.Store = openTestRedis(t, srv.Addr(), r.prefix, r.keys)
+		stores = append(stores, r)
+		return r
 	})
+	srv.Kill()
+	srv.Restart()
+	verify(t)
 }
 
 // Holds run while the server is SIGKILLed and restarted: every hold that
