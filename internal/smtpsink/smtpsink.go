@@ -32,6 +32,9 @@ type Options struct {
 	TLS *tls.Config
 	// Domain is the server's name in its greeting. Default sink.test.
 	Domain string
+	// Addr to listen on. Default 127.0.0.1:0 (a free port); a fixed one
+	// for a test that follows documented commands.
+	Addr string
 }
 
 // Message is one accepted message.
@@ -73,9 +76,13 @@ func Start(t testing.TB, opts Options) *Sink {
 	return s
 }
 
-// New runs a sink on 127.0.0.1:0; Close stops it.
+// New runs a sink on opts.Addr (default 127.0.0.1:0); Close stops it.
 func New(opts Options) (*Sink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

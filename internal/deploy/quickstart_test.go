@@ -1,0 +1,79 @@
+package deploy
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airlockmail/airlock/internal/smtpsink"
+)
+
+// quickStart returns the shell block between the README's quickstart
+// markers.
+func quickStart(t *testing.T) string {
+	t.Helper()
+	readme := readFile(t, "README.md")
+	_, rest, ok := strings.Cut(readme, "<!-- quickstart:begin")
+	if !ok {
+		t.Fatal("README has no quickstart:begin marker")
+	}
+	block, _, ok := strings.Cut(rest, "<!-- quickstart:end -->")
+	if !ok {
+		t.Fatal("README has no quickstart:end marker")
+	}
+	_, code, ok := strings.Cut(block, "```sh\n")
+	if !ok {
+		t.Fatal("quick start has no ```sh block")
+	}
+	code, _, _ = strings.Cut(code, "```")
+	return code
+}
+
+// TestQuickStart follows the README's quick start word for word on a
+// clean clone of the committed tree: it builds the binary, brings up
+// `airlock all` as an SMTP proxy, sends with swaks, and the SMTP sink
+// standing for the reader's mail server receives the message.
+func TestQuickStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary in a fresh clone")
+	}
+	for _, bin := range []string{"git", "swaks", "bash"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s not installed (scripts/test installs it): %v", bin, err)
+		}
+	}
+	script := quickStart(t)
+	sink, err := smtpsink.New(smtpsink.Options{Addr: "127.0.0.1:2526"})
+	if err != nil {
+		t.Fatalf("the quick start's mail server port: %v", err)
+	}
+	defer sink.Close()
+
+	clone := filepath.Join(t.TempDir(), "airlock")
+	abs, _ := filepath.Abs(root)
+	if out, err := exec.Command("git", "clone", "--quiet", abs, clone).CombinedOutput(); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-e", "-c", "set -m\n"+script)
+	cmd.Dir = clone
+	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("quick start: %v\n%s", err, out)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	msgs, err := sink.Wait(wctx, 1)
+	if err != nil {
+		t.Fatalf("nothing delivered to 127.0.0.1:2526: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(msgs[0].Data), "Subject: Airlock quick start") {
+		t.Errorf("delivered message is not the quick start's:\n%s", msgs[0].Data)
+	}
+}
