@@ -42,6 +42,8 @@ func TestAllWithPostfix(t *testing.T) {
 	milterAddr := fmt.Sprintf("127.0.0.1:%d", testpostfix.FreePort(t))
 	pf := testpostfix.Start(t, testpostfix.Options{NextHop: sink.Addr(), Milter: "inet:" + milterAddr, Reinject: true})
 
+	// A free ops port: the default one may be another test's.
+	t.Setenv("AIRLOCK_OPS_LISTEN", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
