@@ -116,8 +116,16 @@ func scan(ctx context.Context, text string, f *rules.Findings, depth int) Traits
 			f.Add(p.rule, p.sev, p.desc, m)
 		}
 	}
-	if m := shellcodeRe.all(s, 4); len(m) >= 2 {
-		f.Add("shellcode-runner", rules.High, "allocates executable memory and starts a thread in it", strings.Join(m, " "))
+	if m := shellcodeRe.all(s, 16); len(m) >= 2 {
+		// An allocation plus a way to copy into it or run it; the same
+		// word twice (documentation about threads) is not a runner.
+		seen := map[string]bool{}
+		for _, x := range m {
+			seen[strings.ToLower(x)] = true
+		}
+		if seen["virtualalloc"] && len(seen) >= 2 {
+			f.Add("shellcode-runner", rules.High, "allocates executable memory and starts a thread in it", strings.Join(m[:min(len(m), 4)], " "))
+		}
 	}
 
 	if depth < 2 {

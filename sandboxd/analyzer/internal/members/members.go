@@ -25,8 +25,11 @@ import (
 )
 
 const (
-	maxMemberScan = 4 << 20
-	maxTotalScan  = 32 << 20
+	// smallContainer is the most members a container may have and still
+	// be judged as a delivery vehicle (see Judge).
+	smallContainer = 20
+	maxMemberScan  = 4 << 20
+	maxTotalScan   = 32 << 20
 )
 
 // Summary is what the walk found, beyond findings.
@@ -52,7 +55,7 @@ func Walk(ctx context.Context, ext string, data []byte, fs *rules.Findings) (Sum
 // the container itself and is skipped).
 func Judge(ctx context.Context, files []extract.File, fs *rules.Findings) Summary {
 	var s Summary
-	var execs, docs, scripts []string
+	var execs, docs, scripts, disguised []string
 	var encrypted, limited []string
 	scanned := 0
 	for i, f := range files {
@@ -79,8 +82,11 @@ func Judge(ctx context.Context, files []extract.File, fs *rules.Findings) Summar
 		case f.Flags.Any():
 			limited = append(limited, name+": "+f.Problem)
 		}
-		isExe := f.Category == verdict.Executable || rules.IsExecutableName(name)
-		isScript := f.Category == verdict.Script || rules.HasExt(ext, ".js", ".jse", ".vbs", ".vbe", ".wsf", ".hta", ".ps1", ".bat", ".cmd", ".lnk", ".url")
+		// What Windows runs on a double click: by content (a program)
+		// or by name. Shell scripts and sources in a tarball are not.
+		exeContent := isProgram(f.SniffedType)
+		isExe := exeContent || rules.IsExecutableName(name)
+		isScript := windowsScriptExt[ext]
 		if strings.EqualFold(name, "autorun.inf") {
 			// Judged by the disk image analyzer, with what it opens.
 			isScript, isExe = false, false
@@ -93,8 +99,8 @@ func Judge(ctx context.Context, files []extract.File, fs *rules.Findings) Summar
 		case f.Category == verdict.Document || rules.HasExt(ext, ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".txt", ".jpg", ".png"):
 			docs = append(docs, name)
 		}
-		if isExe && !rules.IsExecutableName(name) && f.Category == verdict.Executable && ext != "" && ext != ".bin" && ext != ".dat" {
-			fs.Add("disguised-executable", rules.High, "an executable program inside carries a non-executable name", name)
+		if exeContent && strings.Contains(f.SniffedType, "portable-executable") && !rules.IsExecutableName(name) && ext != "" {
+			disguised = append(disguised, name)
 		}
 		d := f.Data
 		if len(d) == 0 || scanned >= maxTotalScan {
@@ -112,12 +118,31 @@ func Judge(ctx context.Context, files []extract.File, fs *rules.Findings) Summar
 			script.Scan(ctx, string(d), fs)
 		}
 	}
+	// Droppers come in small containers (one to a few files); a source
+	// tree or an SDK holds scripts and programs among hundreds of files.
+	// Those are listed, at low severity; the content checks above still
+	// judge what the scripts do.
+	large := s.Files > smallContainer
 	if len(scripts) > 0 {
-		fs.Add("script-inside", rules.High, "holds scripts or shortcuts that run on a double click", list(scripts))
+		if large {
+			fs.Add("script-inside", rules.Low, "a large archive holds scripts or shortcuts among many files", list(scripts))
+		} else {
+			fs.Add("script-inside", rules.High, "holds scripts or shortcuts that run on a double click", list(scripts))
+		}
+	}
+	if len(disguised) > 0 {
+		sev := rules.High
+		if large {
+			sev = rules.Low
+		}
+		fs.Add("disguised-executable", sev, "a Windows program inside carries a non-executable name", list(disguised))
 	}
 	if len(execs) > 0 {
 		sev, desc := rules.Medium, "holds executable programs"
-		if len(docs) > 0 {
+		switch {
+		case large:
+			sev, desc = rules.Low, "a large archive holds executable programs among many files"
+		case len(docs) > 0:
 			sev, desc = rules.High, "hides executable programs among documents"
 		}
 		fs.Add("executable-inside", sev, desc, list(execs))
@@ -139,4 +164,21 @@ func list(names []string) string {
 		return strings.Join(names[:8], ", ") + fmt.Sprintf(" and %d more", len(names)-8)
 	}
 	return strings.Join(names, ", ")
+}
+
+// windowsScriptExt are the script and shortcut types Windows runs on a
+// double click.
+var windowsScriptExt = map[string]bool{
+	".js": true, ".jse": true, ".vbs": true, ".vbe": true, ".wsf": true, ".wsh": true, ".hta": true,
+	".ps1": true, ".bat": true, ".cmd": true, ".lnk": true, ".url": true, ".sct": true, ".chm": true,
+}
+
+// isProgram reports a sniffed type that is a native program or installer.
+func isProgram(t string) bool {
+	for _, p := range []string{"portable-executable", "msdownload", "x-dosexec", "x-executable", "x-elf", "x-mach-binary", "x-sharedlib", "x-msi", "x-ms-installer"} {
+		if strings.Contains(t, p) {
+			return true
+		}
+	}
+	return false
 }
