@@ -58,6 +58,35 @@ type Sandboxd struct {
 	HashListFile string `yaml:"hash_list_file"`
 	// Scoring turns findings into verdicts.
 	Scoring Scoring `yaml:"scoring"`
+	// JSEmu detonates JavaScript (and the JScript parts of HTA/WSF) in a
+	// fake Windows Script Host.
+	JSEmu JSEmu `yaml:"jsemu"`
+	// ClamAV asks clamd about every file when an address is set.
+	ClamAV ClamAV `yaml:"clamav"`
+}
+
+// JSEmu bounds one detonation.
+type JSEmu struct {
+	// Enabled runs the emulator. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Timeout is the wall-clock limit of one run. Default 5s.
+	Timeout time.Duration `yaml:"timeout"`
+	// CPU is the CPU-time limit of one run. Default 3s.
+	CPU time.Duration `yaml:"cpu"`
+	// Memory is the heap growth one run may cause. Default 128MiB.
+	Memory ByteSize `yaml:"memory"`
+}
+
+// ClamAV is clamd, reached over INSTREAM.
+type ClamAV struct {
+	// Address is "unix:/run/clamav/clamd.ctl" or "tcp:127.0.0.1:3310".
+	// Empty: ClamAV is not used.
+	Address string `yaml:"address"`
+	// Timeout bounds one scan. Default 30s.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxStreamBytes must not exceed clamd's StreamMaxLength; larger
+	// files are unscannable for this analyzer. Default 25MiB.
+	MaxStreamBytes ByteSize `yaml:"max_stream_bytes"`
 }
 
 // TLSFiles names a certificate and its key (PEM).
@@ -127,11 +156,19 @@ func DefaultSandboxd() Sandboxd {
 			Mode: "sum", Points: []int{0, 1, 4, 10, 25},
 			Suspicious: 4, HighlySuspicious: 10, Malicious: 25,
 		},
+		JSEmu:  JSEmu{Enabled: true, Timeout: 5 * time.Second, CPU: 3 * time.Second, Memory: 128 << 20},
+		ClamAV: ClamAV{Timeout: 30 * time.Second, MaxStreamBytes: 25 << 20},
 	}
 }
 
 // Validate checks the sandboxd section.
 func (c *Sandboxd) Validate(path string, p *Problems) {
+	if c.JSEmu.Enabled && (c.JSEmu.Timeout <= 0 || c.JSEmu.CPU <= 0 || c.JSEmu.Memory <= 0) {
+		p.Addf(path+".jsemu", "timeout, cpu and memory must be > 0")
+	}
+	if c.ClamAV.Address != "" && (c.ClamAV.Timeout <= 0 || c.ClamAV.MaxStreamBytes <= 0) {
+		p.Addf(path+".clamav", "timeout and max_stream_bytes must be > 0")
+	}
 	if c.Listen == "" {
 		p.Addf(path+".listen", "must be set")
 	}

@@ -9,10 +9,12 @@ import (
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/archive"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/clamav"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/diskimage"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/eicar"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/filetype"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/hashlist"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/jsemu"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/lnk"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/office"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/onenote"
@@ -47,6 +49,24 @@ var registry = []constructor{
 	func(Env) (analyzer.Analyzer, error) { return onenote.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return diskimage.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return archive.New(), nil },
+	func(e Env) (analyzer.Analyzer, error) {
+		c := e.Config.Sandboxd.JSEmu
+		if !c.Enabled {
+			return nil, nil
+		}
+		jc := jsemu.DefaultConfig()
+		jc.Timeout, jc.CPU, jc.Memory = c.Timeout, c.CPU, int64(c.Memory)
+		return jsemu.New(jc, e.Logger)
+	},
+	func(e Env) (analyzer.Analyzer, error) {
+		c := e.Config.Sandboxd.ClamAV
+		if c.Address == "" {
+			return nil, nil
+		}
+		cc := clamav.DefaultConfig()
+		cc.Address, cc.Timeout, cc.MaxStreamSize = c.Address, c.Timeout, int64(c.MaxStreamBytes)
+		return clamav.New(cc, e.Logger)
+	},
 }
 
 // Analyzers builds every configured analyzer.

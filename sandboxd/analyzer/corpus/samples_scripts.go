@@ -58,7 +58,7 @@ else { var a = document.createElement("a"); a.href = URL.createObjectURL(blob); 
 </script></body></html>`
 	return []Sample{
 		{Name: "dropper.js", Want: verdict.Malicious, Why: "JScript: XMLHTTP download, ADODB.Stream save, WScript.Shell run", Data: []byte(jsDropper)},
-		{Name: "obfuscated.js", Want: verdict.HighlySuspicious, Why: "fromCharCode chain evaluated with eval", Data: []byte(obfJS)},
+		{Name: "obfuscated.js", Want: verdict.Malicious, Why: "fromCharCode chain evaluated with eval; the emulator sees it run cmd /c whoami", Data: []byte(obfJS)},
 		{Name: "dropper.vbs", Want: verdict.Malicious, Why: "VBScript starting hidden PowerShell with an encoded download cradle", Data: []byte(vbs)},
 		{Name: "chr-chain.vbs", Want: verdict.HighlySuspicious, Why: "Chr() chain built and run with Execute", Data: []byte(chr.String())},
 		{Name: "encoded.vbe", Want: verdict.Malicious, Why: "Script-Encoded VBScript dropper", Data: []byte(script.EncodeVBE(vbs))},
