@@ -49,6 +49,8 @@ type Alert struct {
 	SHA256   string          `json:"sha256"`
 	Verdict  verdict.Verdict `json:"verdict"`
 	Previous verdict.Verdict `json:"previous,omitempty"`
+	// Published is when sandboxd published the new verdict.
+	Published time.Time `json:"published,omitzero"`
 	// Message is the delivered message, with its recipients, so an admin
 	// can act.
 	Message Delivered `json:"message"`
@@ -334,7 +336,7 @@ func (a *Alerts) Purge(now time.Time) (int, error) {
 
 // Reclassified raises an alert for every delivered message carrying sha,
 // now judged v (suspicious or worse), and posts each to the webhook.
-func (a *Alerts) Reclassified(sha string, v, previous verdict.Verdict, now time.Time) ([]Alert, error) {
+func (a *Alerts) Reclassified(sha string, v, previous verdict.Verdict, published, now time.Time) ([]Alert, error) {
 	if !v.AtLeast(verdict.Suspicious) {
 		return nil, nil
 	}
@@ -344,7 +346,7 @@ func (a *Alerts) Reclassified(sha string, v, previous verdict.Verdict, now time.
 	}
 	var out []Alert
 	for _, d := range ds {
-		al := Alert{Time: now, SHA256: sha, Verdict: v, Previous: previous, Message: d}
+		al := Alert{Time: now, SHA256: sha, Verdict: v, Previous: previous, Published: published, Message: d}
 		for _, f := range d.Files {
 			if f.SHA256 == sha {
 				al.Path = f.Path

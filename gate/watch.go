@@ -93,7 +93,7 @@ func (g *Gate) onEvent(ctx context.Context, ev api.Event) {
 	g.waiters.notify(j)
 	g.applyHeld(ctx, j)
 	if g.cfg.Alerts != nil && ev.Verdict.AtLeast(verdict.Suspicious) {
-		if _, err := g.cfg.Alerts.Reclassified(ev.SHA256, ev.Verdict, ev.Previous, g.now()); err != nil {
+		if _, err := g.cfg.Alerts.Reclassified(ev.SHA256, ev.Verdict, ev.Previous, ev.Time, g.now()); err != nil {
 			g.log.Error("retro alert lookup", "sha256", ev.SHA256, "err", err)
 		}
 	}
