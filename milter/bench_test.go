@@ -91,7 +91,11 @@ func BenchmarkPostfixSMTPSource(b *testing.B) {
 	smtpSource(b, with.SMTPAddr, 1, 1, "-F", docFile)
 	time.Sleep(2 * time.Second) // verdict in the cache
 
-	const sessions, msgs, rounds = 20, 300, 5
+	sessions, msgs, rounds := 20, 300, 5
+	if s := os.Getenv("AIRLOCK_BENCH_SESSIONS"); s != "" {
+		fmt.Sscan(s, &sessions)
+		msgs = 15 * sessions
+	}
 	cases := []struct {
 		name string
 		args []string

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -28,6 +29,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	gomilter "github.com/d--j/go-milter"
@@ -135,7 +137,31 @@ func (l bufListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bufConn{Conn: c, r: bufio.NewReaderSize(c, 16<<10)}, nil
+	var src io.Reader = c
+	if tc, ok := c.(*net.TCPConn); ok {
+		if rc, err := tc.SyscallConn(); err == nil {
+			src = &quickAckReader{c: c, rc: rc}
+		}
+	}
+	return &bufConn{Conn: c, r: bufio.NewReaderSize(src, 16<<10)}, nil
+}
+
+// quickAckReader acknowledges every read at once (TCP_QUICKACK). The MTA
+// writes a macro packet and a command packet back to back and then waits
+// for the reply; with Nagle on its side and delayed ACKs on ours the
+// second packet waits ~40 ms for an ACK that is being delayed. Linux
+// clears QUICKACK after use, hence once per read.
+type quickAckReader struct {
+	c  net.Conn
+	rc syscall.RawConn
+}
+
+func (q *quickAckReader) Read(p []byte) (int, error) {
+	n, err := q.c.Read(p)
+	q.rc.Control(func(fd uintptr) {
+		syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 1)
+	})
+	return n, err
 }
 
 type bufConn struct {
