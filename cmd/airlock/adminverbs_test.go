@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,7 @@ func TestExclusionsVerb(t *testing.T) {
 // TestFilesVerb runs a real sandboxd, submits EICAR, and drives
 // `airlock files ls|show|reanalyze` against it with the generated token.
 func TestFilesVerb(t *testing.T) {
+	t.Setenv("AIRLOCK_OPS_LISTEN", "127.0.0.1:0")
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -91,8 +93,8 @@ func TestFilesVerb(t *testing.T) {
 		}
 	})
 	sc := bufio.NewScanner(pr)
-	var url, tokenFile string
-	for sc.Scan() && !strings.HasPrefix(sc.Text(), "sample key") {
+	var url, tokenFile, opsURL string
+	for opsURL == "" && sc.Scan() {
 		line := sc.Text()
 		if i := strings.Index(line, "listening on "); i >= 0 {
 			url = strings.Fields(line[i+len("listening on "):])[0]
@@ -100,9 +102,12 @@ func TestFilesVerb(t *testing.T) {
 		if rest, ok := strings.CutPrefix(line, "client token: "); ok {
 			tokenFile = strings.TrimSuffix(strings.TrimSpace(rest), " (created)")
 		}
+		if rest, ok := strings.CutPrefix(line, "ops:"); ok {
+			opsURL = strings.TrimSuffix(strings.Fields(rest)[0], "/metrics")
+		}
 	}
 	go io.Copy(io.Discard, pr)
-	if url == "" || tokenFile == "" {
+	if url == "" || tokenFile == "" || opsURL == "" {
 		t.Fatalf("sandboxd did not print its address and token file")
 	}
 	evil := filepath.Join(dir, "eicar.com")
@@ -138,5 +143,46 @@ func TestFilesVerb(t *testing.T) {
 	}
 	if _, err := runVerb(t, runFiles, append(conn, "show", strings.Repeat("0", 64))...); err == nil {
 		t.Error("show of an unknown hash succeeded")
+	}
+}
+
+// TestSandboxdOpsEndpoints: `airlock sandboxd` serves /readyz (its own API
+// answering, store included) and /metrics.
+func TestSandboxdOpsEndpoints(t *testing.T) {
+	t.Setenv("AIRLOCK_OPS_LISTEN", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- runSandboxd(ctx, &cmdEnv{stdout: pw, stderr: io.Discard}, []string{"--data-dir", t.TempDir(), "--listen", "127.0.0.1:0"})
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sandboxd: %v", err)
+		}
+	})
+	sc := bufio.NewScanner(pr)
+	var opsURL string
+	for opsURL == "" && sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "ops:"); ok {
+			opsURL = strings.TrimSuffix(strings.Fields(rest)[0], "/metrics")
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if opsURL == "" {
+		t.Fatal("sandboxd did not print its ops address")
+	}
+	for path, want := range map[string]string{"/readyz": `"name":"sandboxd","status":"ok"`, "/healthz": "ok", "/metrics": "airlock_panics_recovered_total"} {
+		resp, err := http.Get(opsURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s = %d, want 200 with %q:\n%.500s", path, resp.StatusCode, want, b)
+		}
 	}
 }

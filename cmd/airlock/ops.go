@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -201,4 +202,37 @@ func (o *ops) serve(ctx context.Context, env *cmdEnv, addr string, log *slog.Log
 		}
 		return nil
 	}
+}
+
+// sandboxdReady adds the "sandboxd" readiness check of `airlock sandboxd`:
+// its own API answers GET /v1/health (store included) through loopback,
+// with the client token it generated.
+func (o *ops) sandboxdReady(c config.Config, tokenFile, addr string) {
+	o.checks = append(o.checks, health.Check{Name: "sandboxd", Fn: func(ctx context.Context) error {
+		token, err := client.ReadTokenFile(tokenFile)
+		if err != nil {
+			return err
+		}
+		scheme, tc := "http", (*tls.Config)(nil)
+		if c.Sandboxd.TLS.CertFile != "" {
+			// Our own certificate through loopback: checked by the
+			// connection's end, not by name.
+			scheme, tc = "https", &tls.Config{InsecureSkipVerify: true}
+		}
+		if host, port, err := net.SplitHostPort(addr); err == nil && (host == "0.0.0.0" || host == "::") {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		cl, err := client.New(client.Config{URL: scheme + "://" + addr, Token: token, TLS: tc, Timeout: 2 * time.Second})
+		if err != nil {
+			return err
+		}
+		h, err := cl.Health(ctx)
+		if err != nil {
+			return err
+		}
+		if h.Store != "ok" {
+			return fmt.Errorf("store: %s", h.Store)
+		}
+		return nil
+	}})
 }

@@ -50,7 +50,7 @@ func runSandboxd(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := p.Err(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	log := sandboxdLogger(env, c.Log)
+	o, log := newOps(processLogger(env, c.Log))
 	analyzers, err := all.Analyzers(all.Env{Config: c, Logger: log})
 	if err != nil {
 		return err
@@ -81,16 +81,11 @@ func runSandboxd(ctx context.Context, env *cmdEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "client token: %s%s\n", setup.ClientTokenFile, created(setup.TokensCreated))
 	}
 	fmt.Fprintf(env.stdout, "sample key:   %s%s\n", setup.KeyFile, created(setup.KeyCreated))
+	o.sandboxdReady(c, setup.ClientTokenFile, ln.Addr().String())
+	go o.serve(ctx, env, opsListen(&c), log)()
 	return d.Serve(ctx, ln)
 }
 
-// sandboxdLogger builds the process logger from the config's log section.
-func sandboxdLogger(env *cmdEnv, l config.Log) *slog.Logger {
-	var level slog.Level
-	level.UnmarshalText([]byte(l.Level))
-	o := &slog.HandlerOptions{Level: level}
-	if l.Format == "json" {
-		return slog.New(slog.NewJSONHandler(env.stderr, o))
-	}
-	return slog.New(slog.NewTextHandler(env.stderr, o))
-}
+// sandboxdLogger builds the process logger from the config's log section
+// (processLogger: text or JSON, level, secrets redacted).
+func sandboxdLogger(env *cmdEnv, l config.Log) *slog.Logger { return processLogger(env, l) }

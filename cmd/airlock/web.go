@@ -44,12 +44,14 @@ func runWeb(ctx context.Context, env *cmdEnv, args []string) error {
 	if c.Web.Listen == "" {
 		return &exitError{code: 1, msg: "airlock web: web.listen (or --listen) must be set"}
 	}
-	log := sandboxdLogger(env, c.Log)
+	o, log := newOps(processLogger(env, c.Log))
 	store, err := holdqueue.Open(ctx, &c, log)
 	if err != nil {
 		return fmt.Errorf("hold queue: %w", err)
 	}
 	defer store.Close()
+	o.watchStore(ctx, &c, store, log)
+	go o.serve(ctx, env, opsListen(&c), log)()
 	ex, err := openExclusions(&c, log)
 	if err != nil {
 		return err
