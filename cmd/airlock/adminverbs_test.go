@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airlockmail/airlock/internal/testredis"
 	"github.com/airlockmail/airlock/policy/exclusions"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/eicar"
 	"github.com/airlockmail/airlock/sandboxd/api"
@@ -33,9 +34,20 @@ func runVerb(t *testing.T, fn func(context.Context, *cmdEnv, []string) error, ar
 }
 
 func TestExclusionsVerb(t *testing.T) {
-	dir := t.TempDir()
+	t.Run("embedded", func(t *testing.T) {
+		dir := t.TempDir()
+		testExclusionsVerb(t, dir, "data_dir: "+dir+"\n")
+	})
+	t.Run("redis", func(t *testing.T) {
+		srv := testredis.Start(t, testredis.Options{AOF: true})
+		dir := t.TempDir()
+		testExclusionsVerb(t, dir, "data_dir: "+dir+"\nholdqueue: {backend: redis, redis: {addrs: [\""+srv.Addr()+"\"]}}\n")
+	})
+}
+
+func testExclusionsVerb(t *testing.T, dir, cfgText string) {
 	cfg := filepath.Join(dir, "airlock.yaml")
-	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	sha := strings.Repeat("ab", 32)
