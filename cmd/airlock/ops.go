@@ -37,7 +37,8 @@ type ops struct {
 func newOps(log *slog.Logger) (*ops, *slog.Logger) {
 	reg := prometheus.NewRegistry()
 	set := metrics.New(reg)
-	return &ops{reg: reg, set: set, track: instrument.NewTrack(set)}, slog.New(metrics.PanicHandler(log.Handler(), set))
+	log = slog.New(metrics.PanicHandler(log.Handler(), set))
+	return &ops{reg: reg, set: set, track: instrument.NewTrack(set).LogDecisions(log)}, log
 }
 
 // processLogger builds the logger from the log section (text or JSON, the

@@ -292,8 +292,20 @@ func TestOpsEndToEnd(t *testing.T) {
 			t.Errorf("the logs carry the %s", what)
 		}
 	}
-	if !strings.Contains(logs, `"msg":"held"`) || !regexp.MustCompile(`"msg":"held"[^\n]*"queue_id":"[^"]+"`).MatchString(logs) {
-		t.Errorf("no held line with a queue id in the JSON logs")
+	// One decision line per message, with the envelope summary, files,
+	// verdicts and action: 2 held, 1 rejected, 3 delivered.
+	for re, want := range map[string]int{
+		`"msg":"decision","queue_id":"[^"]+"[^\n]*"from":"alice@example.net"[^\n]*"files":\["[0-9a-f]{16} document[^\n]*"action":"hold"`: 1,
+		`"msg":"decision","queue_id":"[^"]+"[^\n]*"files":\["[0-9a-f]{16} executable[^\n]*"action":"hold"`:                               1,
+		`"msg":"decision"[^\n]*"files":\["[0-9a-f]{16} executable malicious"\][^\n]*"worst":"malicious","action":"reject"`:               1,
+		`"msg":"decision"[^\n]*"action":"deliver"`: 3,
+	} {
+		if got := len(regexp.MustCompile(re).FindAllString(logs, -1)); got != want {
+			t.Errorf("%d decision lines match %s, want %d", got, re, want)
+		}
+	}
+	if t.Failed() {
+		t.Log(grepLines(logs, `"msg":"decision"`))
 	}
 }
 

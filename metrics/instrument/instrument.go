@@ -14,6 +14,7 @@ package instrument
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -37,6 +38,7 @@ const keep = time.Hour
 type Track struct {
 	m   *metrics.Set
 	now func() time.Time
+	log *slog.Logger // decision lines; nil: none
 
 	mu        sync.Mutex
 	uploaded  map[string]time.Time // sha → upload time
@@ -46,6 +48,13 @@ type Track struct {
 // NewTrack records into m (nil: the wrappers only forward).
 func NewTrack(m *metrics.Set) *Track {
 	return &Track{m: m, now: time.Now, uploaded: map[string]time.Time{}, verdicted: map[string]time.Time{}}
+}
+
+// LogDecisions makes the Decider wrapper write one line per message
+// decided: the audit trail an operator greps by queue id.
+func (t *Track) LogDecisions(log *slog.Logger) *Track {
+	t.log = log
+	return t
 }
 
 // Prune forgets times older than an hour. The wrappers call it as they go.
@@ -208,7 +217,68 @@ func (w *decider) Decide(ctx context.Context, m *gate.Message) (*gate.Decision, 
 	case dec != nil:
 		w.t.m.Decision(string(dec.Action))
 	}
+	if w.t.log != nil {
+		logDecision(ctx, w.t.log, m, dec, err)
+	}
 	return dec, err
+}
+
+// maxLogged bounds the lists in a decision line (recipients, files): a
+// message with 500 recipients must not write a 50 KB line.
+const maxLogged = 20
+
+// logDecision writes the one line per decision: ids, envelope summary,
+// files with their verdicts, the action and why. Never the subject or the
+// body: only what the envelope and the walk say.
+func logDecision(ctx context.Context, log *slog.Logger, m *gate.Message, d *gate.Decision, err error) {
+	env := m.Envelope
+	rcpt := env.RcptTo
+	if len(rcpt) > maxLogged {
+		rcpt = rcpt[:maxLogged]
+	}
+	attrs := []slog.Attr{
+		slog.String("mta_queue_id", m.MTAQueueID),
+		slog.String("client", env.ClientAddr.String()),
+		slog.String("from", env.MailFrom),
+		slog.Any("rcpt", rcpt),
+		slog.Int("rcpt_count", len(env.RcptTo)),
+		slog.Int("size", len(m.Data)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("action", "tempfail"), slog.String("err", err.Error()))
+		log.LogAttrs(ctx, slog.LevelWarn, "decision", attrs...)
+		return
+	}
+	if d == nil {
+		return
+	}
+	files := make([]string, 0, min(len(d.Files), maxLogged))
+	for i, f := range d.Files {
+		if i == maxLogged {
+			break
+		}
+		v := string(f.Verdict)
+		if v == "" {
+			v = "pending"
+			if f.Action != "" && f.Action != "sandbox" {
+				v = string(f.Action)
+			}
+		}
+		sha := f.SHA256
+		if len(sha) > 16 {
+			sha = sha[:16]
+		}
+		files = append(files, fmt.Sprintf("%s %s %s", sha, f.Category, v))
+	}
+	attrs = append([]slog.Attr{slog.String("queue_id", d.QueueID)}, attrs...)
+	attrs = append(attrs,
+		slog.Int("file_count", len(d.Files)),
+		slog.Any("files", files),
+		slog.String("worst", string(d.Worst)),
+		slog.String("action", string(d.Action)),
+		slog.String("reason", d.Reason),
+		slog.Bool("scanned", d.Scanned))
+	log.LogAttrs(ctx, slog.LevelInfo, "decision", attrs...)
 }
 
 // Sender is the release loop's view of deliver.
