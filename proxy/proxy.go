@@ -29,6 +29,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -144,6 +145,9 @@ type session struct {
 	helo   string
 	rate   *bucket
 
+	// mu serialises the commands with Logout, which Server.Close calls
+	// from its own goroutine while a command (DATA) may still run.
+	mu   sync.Mutex
 	up   *upstream
 	from string
 	opts *smtp.MailOptions
@@ -161,6 +165,8 @@ func (x *session) guard(err *error) {
 }
 
 func (x *session) Mail(from string, opts *smtp.MailOptions) (err error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	defer x.guard(&err)
 	if !x.rate.take() {
 		return errRate
@@ -190,6 +196,8 @@ func upstreamMailOpts(o *smtp.MailOptions) *smtp.MailOptions {
 }
 
 func (x *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	defer x.guard(&err)
 	// Not rate-counted: max_recipients bounds RCPT per message.
 	if x.up == nil {
@@ -205,6 +213,8 @@ func (x *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 }
 
 func (x *session) Data(r io.Reader) (err error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	defer x.guard(&err)
 	if !x.rate.take() {
 		io.Copy(io.Discard, r)
@@ -317,11 +327,15 @@ func (x *session) resetUpstream() {
 }
 
 func (x *session) Reset() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	// Not rate-counted: go-smtp also calls Reset after every DATA.
 	x.resetUpstream()
 }
 
 func (x *session) Logout() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	x.resetUpstream()
 	return nil
 }
