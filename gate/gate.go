@@ -67,6 +67,24 @@ type Config struct {
 	CacheSize int
 	// Alerts receives retro alerts (nil: no alerts).
 	Alerts *Alerts
+	// Walker walks messages; nil walks in this process. `airlock all`,
+	// `milter` and `proxy` pass an *extract.Isolator when
+	// extract.isolate is on, so a parser loop costs a child process.
+	Walker Walker
+}
+
+// Walker lists the files of a message (extract.Walk's signature).
+type Walker interface {
+	Walk(ctx context.Context, msg []byte, opts extract.Options) (*extract.Result, error)
+}
+
+// walk lists a message's files with the configured walker.
+func (g *Gate) walk(ctx context.Context, msg []byte) (*extract.Result, error) {
+	opts := extract.Options{Limits: g.cfg.Extract, KeepData: true}
+	if g.cfg.Walker != nil {
+		return g.cfg.Walker.Walk(ctx, msg, opts)
+	}
+	return extract.Walk(ctx, msg, opts)
 }
 
 // Gate decides. Safe for concurrent use; one per process.
@@ -156,7 +174,7 @@ func (g *Gate) Decide(ctx context.Context, m *Message) (*Decision, error) {
 		return d, nil
 	}
 
-	res, err := extract.Walk(ctx, m.Data, extract.Options{Limits: g.cfg.Extract, KeepData: true})
+	res, err := g.walk(ctx, m.Data)
 	if err != nil {
 		return nil, TempFail("message could not be inspected, try again later", err)
 	}

@@ -177,7 +177,7 @@ func (g *Gate) reupload(ctx context.Context, sha string) {
 	if err != nil {
 		return
 	}
-	res, err := extract.Walk(ctx, body, extract.Options{Limits: g.cfg.Extract, KeepData: true})
+	res, err := g.walk(ctx, body)
 	if err != nil {
 		return
 	}

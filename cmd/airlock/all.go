@@ -14,6 +14,7 @@ import (
 
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/deliver"
+	"github.com/airlockmail/airlock/extract"
 	"github.com/airlockmail/airlock/gate"
 	"github.com/airlockmail/airlock/holdqueue"
 	"github.com/airlockmail/airlock/milter"
@@ -217,8 +218,18 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 	if sbx != nil {
 		sandbox = o.track.Sandbox(sbx)
 	}
+	var walker gate.Walker
+	if c.Extract.Isolate {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("extract.isolate: %w", err)
+		}
+		iso := &extract.Isolator{Path: exe, Args: []string{"extract-worker"}}
+		defer iso.Close()
+		walker = iso
+	}
 	g, err := gate.New(gate.Config{Policy: pol, Extract: c.Extract, Retention: api.Retention(c.Sandbox.Retention),
-		ReleaseKey: releaseKey, Node: node, Alerts: alerts}, sandbox, o.track.HoldStore(store), log)
+		ReleaseKey: releaseKey, Node: node, Alerts: alerts, Walker: walker}, sandbox, o.track.HoldStore(store), log)
 	if err != nil {
 		return err
 	}

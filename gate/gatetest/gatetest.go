@@ -67,7 +67,7 @@ type Env struct {
 func TestConfig() config.Config {
 	c := config.Default()
 	c.Policy.InternalNetworks = []string{"10.99.0.0/16"}
-	c.Policy.Hold.InlineWait = 2 * time.Second
+	c.Policy.Hold.InlineWait = 10 * time.Second // verdicts come in ms; the margin is for loaded CI machines
 	c.Policy.Hold.Timeout = 30 * time.Second
 	c.Release.Poll = 100 * time.Millisecond
 	c.Release.RetryMin = 200 * time.Millisecond
