@@ -115,30 +115,13 @@ func TestCorpusArchives(t *testing.T) {
 				}
 			}
 			if fl, ok := flagged[rel]; ok {
-				got := flagString(r.Files[0].Flags)
+				got := r.Files[0].Flags.String()
 				if !strings.Contains(got, fl) {
 					t.Errorf("container flags %q, want %s (%s)", got, fl, r.Files[0].Problem)
 				}
 			}
 		})
 	}
-}
-
-func flagString(f Flags) string {
-	var s []string
-	if f.Encrypted {
-		s = append(s, "encrypted")
-	}
-	if f.Truncated {
-		s = append(s, "truncated")
-	}
-	if f.Corrupt {
-		s = append(s, "corrupt")
-	}
-	if f.Limit != "" {
-		s = append(s, "limit="+f.Limit)
-	}
-	return strings.Join(s, ",")
 }
 
 // The attachments of the Hunnysoft samples decode to the originals stored

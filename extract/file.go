@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"strings"
+
 	"github.com/airlockmail/airlock/verdict"
 )
 
@@ -57,3 +59,22 @@ type Flags struct {
 
 // Any reports whether any flag is set.
 func (f Flags) Any() bool { return f.Encrypted || f.Truncated || f.Corrupt || f.Limit != "" }
+
+// String lists the flags set, comma-separated ("encrypted,limit=ratio"),
+// or "" when none is.
+func (f Flags) String() string {
+	var s []string
+	if f.Encrypted {
+		s = append(s, "encrypted")
+	}
+	if f.Truncated {
+		s = append(s, "truncated")
+	}
+	if f.Corrupt {
+		s = append(s, "corrupt")
+	}
+	if f.Limit != "" {
+		s = append(s, "limit="+f.Limit)
+	}
+	return strings.Join(s, ",")
+}

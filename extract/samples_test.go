@@ -73,7 +73,7 @@ func TestInspectSamples(t *testing.T) {
 
 func has(r *Result, path, flags string) bool {
 	for _, f := range r.Files {
-		if f.Path == path && flagString(f.Flags) == flags {
+		if f.Path == path && f.Flags.String() == flags {
 			return true
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/airlockmail/airlock/holdqueue"
 	"github.com/airlockmail/airlock/sandboxd/client"
 	"github.com/airlockmail/airlock/verdict"
+
+	"github.com/airlockmail/airlock/internal/notify"
 )
 
 // monitor watches what the status page shows and changes by itself: the
@@ -25,7 +27,7 @@ type monitor struct {
 	interval time.Duration
 	log      *slog.Logger
 	started  time.Time
-	n        *notifier
+	n        *notify.Notifier
 
 	mu         sync.Mutex
 	sbxUp      bool
@@ -44,7 +46,7 @@ type monitor struct {
 
 func newMonitor(store holdqueue.Store, sbx Sandbox, interval time.Duration, log *slog.Logger) *monitor {
 	return &monitor{store: store, sbx: sbx, interval: interval, log: log, started: time.Now(),
-		n: newNotifier(), outcomes: map[int64]map[holdqueue.State]int{}}
+		n: notify.New(), outcomes: map[int64]map[holdqueue.State]int{}}
 }
 
 func (m *monitor) run(ctx context.Context) error {
@@ -124,7 +126,7 @@ func (m *monitor) pollSandbox(ctx context.Context) {
 			if ctx.Err() == nil {
 				m.log.Info("web: sandbox state", "up", up, "err", err)
 			}
-			m.n.notify()
+			m.n.Notify()
 		}
 		if up && now.Sub(lastList) >= 30*time.Second {
 			lastList = now
@@ -328,7 +330,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sbx := s.status.n.subscribe(ctx)
+	sbx := s.status.n.Subscribe(ctx)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")

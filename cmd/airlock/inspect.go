@@ -120,23 +120,10 @@ func printInspect(w io.Writer, r inspectReport) {
 }
 
 func flagString(f extract.Flags) string {
-	var s []string
-	if f.Encrypted {
-		s = append(s, "encrypted")
+	if s := f.String(); s != "" {
+		return s
 	}
-	if f.Truncated {
-		s = append(s, "truncated")
-	}
-	if f.Corrupt {
-		s = append(s, "corrupt")
-	}
-	if f.Limit != "" {
-		s = append(s, "limit="+f.Limit)
-	}
-	if len(s) == 0 {
-		return "-"
-	}
-	return strings.Join(s, ",")
+	return "-"
 }
 
 // printable keeps terminal control characters from a hostile message out

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/airlockmail/airlock/internal/notify"
 )
 
 var bucket = []byte("exclusions")
@@ -15,7 +17,7 @@ var bucket = []byte("exclusions")
 // deployment). Changes are signalled in this process only.
 type Bolt struct {
 	db *bolt.DB
-	n  *notifier
+	n  *notify.Notifier
 }
 
 // OpenBolt opens or creates the file at path.
@@ -31,7 +33,7 @@ func OpenBolt(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open exclusions %s: %w", path, err)
 	}
-	return &Bolt{db: db, n: newNotifier()}, nil
+	return &Bolt{db: db, n: notify.New()}, nil
 }
 
 // Add stores e under its hash.
@@ -51,7 +53,7 @@ func (s *Bolt) Add(ctx context.Context, e Exclusion) error {
 	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put([]byte(sha), b) }); err != nil {
 		return fmt.Errorf("add exclusion %s: %w", sha, err)
 	}
-	s.n.notify()
+	s.n.Notify()
 	return nil
 }
 
@@ -71,7 +73,7 @@ func (s *Bolt) Remove(ctx context.Context, sha string) error {
 	if err != nil {
 		return fmt.Errorf("remove exclusion %s: %w", sha, err)
 	}
-	s.n.notify()
+	s.n.Notify()
 	return nil
 }
 
@@ -97,7 +99,7 @@ func (s *Bolt) List(ctx context.Context) ([]Exclusion, error) {
 
 // Subscribe signals changes made through this Bolt.
 func (s *Bolt) Subscribe(ctx context.Context) (<-chan struct{}, error) {
-	return s.n.subscribe(ctx), nil
+	return s.n.Subscribe(ctx), nil
 }
 
 // Close closes the file.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/airlockmail/airlock/internal/notify"
 )
 
 // Redis keeps the list in one hash, {prefix}:exclusions, and announces
@@ -16,7 +18,7 @@ import (
 type Redis struct {
 	rdb        redis.UniversalClient
 	key, topic string
-	n          *notifier
+	n          *notify.Notifier
 	stop       context.CancelFunc
 	log        *slog.Logger
 }
@@ -29,7 +31,7 @@ func OpenRedis(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Redi
 	}
 	p := "{" + prefix + "}:"
 	ctx, stop := context.WithCancel(context.Background())
-	s := &Redis{rdb: rdb, key: p + "exclusions", topic: p + "exclusions:changed", n: newNotifier(), stop: stop, log: log}
+	s := &Redis{rdb: rdb, key: p + "exclusions", topic: p + "exclusions:changed", n: notify.New(), stop: stop, log: log}
 	go s.listen(ctx)
 	return s
 }
@@ -49,7 +51,7 @@ func (s *Redis) listen(ctx context.Context) {
 			if !ok {
 				return
 			}
-			s.n.notify()
+			s.n.Notify()
 		}
 	}
 }
@@ -59,7 +61,7 @@ func (s *Redis) changed(ctx context.Context) {
 		// The change is stored; other nodes see it at their next re-read.
 		s.log.Warn("exclusions: publish failed", "err", err)
 	}
-	s.n.notify()
+	s.n.Notify()
 }
 
 // Add stores e under its hash.
@@ -120,7 +122,7 @@ func (s *Redis) List(ctx context.Context) ([]Exclusion, error) {
 
 // Subscribe signals changes made by any node.
 func (s *Redis) Subscribe(ctx context.Context) (<-chan struct{}, error) {
-	return s.n.subscribe(ctx), nil
+	return s.n.Subscribe(ctx), nil
 }
 
 // Close stops listening (the client belongs to the caller).
