@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -139,4 +140,14 @@ func find(t testing.TB, r *Result, path string) File {
 	}
 	t.Fatalf("no file %q; have %q", path, paths)
 	return File{}
+}
+
+// isPE checks the DOS stub's pointer to a "PE\0\0" header, for a quick
+// answer independent of mimetype (the tests check their PE with it).
+func isPE(data []byte) bool {
+	if len(data) < 0x40 || data[0] != 'M' || data[1] != 'Z' {
+		return false
+	}
+	off := int(binary.LittleEndian.Uint32(data[0x3c:]))
+	return off > 0 && off+4 <= len(data) && string(data[off:off+4]) == "PE\x00\x00"
 }

@@ -160,9 +160,7 @@ func (w *worker) kill() {
 }
 
 func (iso *Isolator) run(ctx context.Context, name string, data []byte, opts Options) (*Result, error) {
-	w0, cancel := newWalker(ctx, opts) // for the defaulted limits only
-	cancel()
-	opts.Limits = w0.lim
+	opts.Limits = withDefaults(opts.Limits)
 	wall := opts.Limits.Timeout + 2*time.Second
 
 	w, err := iso.get()

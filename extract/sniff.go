@@ -2,7 +2,6 @@ package extract
 
 import (
 	"bytes"
-	"encoding/binary"
 	"path"
 	"strings"
 
@@ -198,14 +197,4 @@ func categoryOfType(t string) verdict.Category {
 		return verdict.Document
 	}
 	return verdict.Other
-}
-
-// isPE checks the DOS stub's pointer to a "PE\0\0" header, for a quick
-// answer independent of mimetype (used by tests and the disguise check).
-func isPE(data []byte) bool {
-	if len(data) < 0x40 || data[0] != 'M' || data[1] != 'Z' {
-		return false
-	}
-	off := int(binary.LittleEndian.Uint32(data[0x3c:]))
-	return off > 0 && off+4 <= len(data) && string(data[off:off+4]) == "PE\x00\x00"
 }

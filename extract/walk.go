@@ -66,8 +66,8 @@ type walker struct {
 	timeHit  bool
 }
 
-func newWalker(ctx context.Context, opts Options) (*walker, context.CancelFunc) {
-	lim := opts.Limits
+// withDefaults fills the zero fields of lim from config.DefaultExtract.
+func withDefaults(lim config.Extract) config.Extract {
 	def := config.DefaultExtract()
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = def.MaxDepth
@@ -87,6 +87,11 @@ func newWalker(ctx context.Context, opts Options) (*walker, context.CancelFunc) 
 	if lim.Timeout <= 0 {
 		lim.Timeout = def.Timeout
 	}
+	return lim
+}
+
+func newWalker(ctx context.Context, opts Options) (*walker, context.CancelFunc) {
+	lim := withDefaults(opts.Limits)
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	return &walker{ctx: ctx, lim: lim, keep: opts.KeepData, res: &Result{}}, cancel
 }
