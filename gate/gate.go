@@ -353,6 +353,15 @@ func (g *Gate) waitInline(ctx context.Context, d *Decision, w time.Duration, pro
 			if progress != nil {
 				progress()
 			}
+			// An event published between the upload and add above, or
+			// before the event stream (re)connected, never reaches ch:
+			// ask once a second rather than wait out the whole window.
+			lctx, c := context.WithTimeout(ctx, 2*time.Second)
+			for sha, j := range g.lookup(lctx, d.Pending, "relookup") {
+				got[sha] = j
+			}
+			c()
+			g.apply(d, got)
 			continue
 		case <-timer.C:
 		case <-ctx.Done():
