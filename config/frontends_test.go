@@ -38,6 +38,8 @@ func TestFrontendsValidate(t *testing.T) {
 		{"half a certificate", func(c *Config) { c.Proxy.TLS.CertFile = "x.pem" }, "proxy.tls: cert_file and key_file go together"},
 		{"short lines", func(c *Config) { c.Proxy.MaxLineLength = 100 }, "proxy.max_line_length"},
 		{"bad milter address", func(c *Config) { c.Milter.Listen = "inet:x" }, "milter.listen"},
+		{"socket mode not octal", func(c *Config) { c.Milter.SocketMode = "rw-rw----" }, "milter.socket_mode"},
+		{"socket mode too wide", func(c *Config) { c.Milter.SocketMode = "01777" }, "milter.socket_mode"},
 		{"bad webhook", func(c *Config) { c.Web.AlertWebhook = "ftp://x" }, "web.alert_webhook"},
 	}
 	for _, tc := range tests {

@@ -3,8 +3,9 @@ package milter_test
 import (
 	"bytes"
 	"context"
-	"net"
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,14 +36,25 @@ type rig struct {
 	srv  *milter.Server
 }
 
+// startRig runs the milter as docs/postfix.md recommends on one host: a
+// Unix socket of group postfix, mode 0660 (Postfix's smtpd runs as the
+// postfix user, the milter here as root).
 func startRig(t *testing.T) *rig {
 	t.Helper()
+	mc := config.DefaultMilter()
+	mc.Listen = "unix:" + filepath.Join(testpostfix.SharedDir(t, "airlock-milter-"), "milter.sock")
+	mc.SocketGroup = "postfix"
+	return startRigOn(t, mc)
+}
+
+func startRigOn(t *testing.T, mc config.Milter) *rig {
+	t.Helper()
 	r := &rig{t: t, sink: smtpsink.Start(t, smtpsink.Options{}), sw: &switchGate{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := milter.Listen(mc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.srv = milter.New(config.DefaultMilter(), r.sw, gatetest.Logger())
+	r.srv = milter.New(mc, r.sw, gatetest.Logger())
 	go r.srv.Serve(ln)
 	t.Cleanup(func() {
 		r.srv.Close()
@@ -50,7 +62,7 @@ func startRig(t *testing.T) *rig {
 			t.Errorf("%d panics in the milter", p)
 		}
 	})
-	r.pf = testpostfix.Start(t, testpostfix.Options{NextHop: r.sink.Addr(), Milter: "inet:" + ln.Addr().String(), Reinject: true})
+	r.pf = testpostfix.Start(t, testpostfix.Options{NextHop: r.sink.Addr(), Milter: mc.Listen, Reinject: true})
 	return r
 }
 
@@ -137,6 +149,20 @@ func headerLine(data []byte, field string) string {
 }
 
 const from, to = "alice@example.net", "bob@example.org"
+
+// TestPostfixMilterTCP: the same milter on loopback TCP (the default
+// listen address) passes a plain message with its headers added.
+func TestPostfixMilterTCP(t *testing.T) {
+	mc := config.DefaultMilter()
+	mc.Listen = fmt.Sprintf("inet:127.0.0.1:%d", testpostfix.FreePort(t))
+	r := startRigOn(t, mc)
+	r.backend(t, nil, gatetest.Options{})
+	r.mustSend(gatetest.Mail(from, to, "e2e tcp"))
+	m := r.waitSubject("e2e tcp", 20*time.Second)
+	if h := headerLine(m.Data, "X-Airlock-Verdict"); !strings.Contains(h, "clean") {
+		t.Errorf("verdict header %q", h)
+	}
+}
 
 // TestPostfixEndToEnd drives a private Postfix with swaks through the
 // milter, the gate, the hold queue, sandboxd and the release loop.

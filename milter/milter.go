@@ -19,6 +19,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -26,8 +27,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/user"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -94,20 +98,50 @@ func New(cfg config.Milter, g Decider, log *slog.Logger) *Server {
 }
 
 // Listen opens the configured address ("inet:127.0.0.1:7357", "unix:/path",
-// or host:port).
-func Listen(addr string) (net.Listener, error) {
-	network, a, err := config.SplitMilterAddr(addr)
+// or host:port). A Unix socket gets the configured mode and group, so that
+// the MTA (another user) can connect.
+func Listen(c config.Milter) (net.Listener, error) {
+	network, a, err := config.SplitMilterAddr(c.Listen)
 	if err != nil {
 		return nil, err
 	}
 	if network == "unix" {
-		os.Remove(a) // a stale socket from a previous run
+		if fi, err := os.Lstat(a); err == nil && fi.Mode().Type() == os.ModeSocket {
+			os.Remove(a) // a stale socket from a previous run
+		}
 	}
 	ln, err := net.Listen(network, a)
 	if err != nil {
-		return nil, fmt.Errorf("milter listen %s: %w", addr, err)
+		return nil, fmt.Errorf("milter listen %s: %w", c.Listen, err)
+	}
+	if network == "unix" {
+		if err := socketAccess(a, c); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("milter socket %s: %w", a, err)
+		}
 	}
 	return ln, nil
+}
+
+func socketAccess(path string, c config.Milter) error {
+	mode, err := c.Mode()
+	if err != nil {
+		return err
+	}
+	if c.SocketGroup != "" {
+		g, err := user.LookupGroup(c.SocketGroup)
+		if err != nil {
+			return err
+		}
+		gid, err := strconv.Atoi(g.Gid)
+		if err != nil {
+			return fmt.Errorf("group %s: gid %q", c.SocketGroup, g.Gid)
+		}
+		if err := os.Lchown(path, -1, gid); err != nil {
+			return err
+		}
+	}
+	return os.Chmod(path, mode)
 }
 
 // Serve answers MTA connections on ln until Close.
@@ -164,12 +198,61 @@ func (q *quickAckReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// bufConn also gathers what go-milter writes (a packet's header and its
+// data are two writes, and the reply to end of message is every added
+// header and then the final answer) and sends it with one system call
+// when it holds whole packets ending in one the MTA waits for: one wake-up
+// of the MTA per reply instead of up to five.
 type bufConn struct {
 	net.Conn
 	r *bufio.Reader
+
+	mu sync.Mutex
+	w  []byte
 }
 
 func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *bufConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.w = append(c.w, p...)
+	if !replyComplete(c.w) {
+		return len(p), nil
+	}
+	_, err := c.Conn.Write(c.w)
+	if cap(c.w) > 64<<10 {
+		c.w = nil // do not keep a large body replacement around
+	} else {
+		c.w = c.w[:0]
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// replyComplete reports whether b is whole milter packets (4-byte length,
+// command, data) and the last one is not a modification: after a
+// modification, the reply it belongs to is still to come.
+func replyComplete(b []byte) bool {
+	var last byte
+	for len(b) > 0 {
+		if len(b) < 5 {
+			return false
+		}
+		n := int(binary.BigEndian.Uint32(b))
+		if n < 1 || len(b)-4 < n {
+			return n < 1 // a malformed length: send as is
+		}
+		last, b = b[4], b[4+n:]
+	}
+	switch last {
+	case 'h', 'i', 'm', '+', '-', '2', 'e', 'b', 'q': // SMFIR_ADDHEADER … SMFIR_QUARANTINE
+		return false
+	}
+	return true
+}
 
 // session is one MTA connection (one SMTP connection, possibly several
 // messages).

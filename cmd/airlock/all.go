@@ -271,7 +271,7 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		wg.Wait()
 	}()
 	if c.Milter.Listen != "" {
-		ln, err := milter.Listen(c.Milter.Listen)
+		ln, err := milter.Listen(c.Milter)
 		if err != nil {
 			return err
 		}

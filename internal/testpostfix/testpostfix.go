@@ -97,6 +97,23 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// SharedDir is a temporary directory other users can traverse (0755),
+// removed when the test ends. Not t.TempDir: Postfix's daemons run as the
+// postfix user and must reach what is inside (its queue, a milter
+// socket), and t.TempDir's parent is 0700.
+func SharedDir(t testing.TB, prefix string) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	if err := os.Chmod(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // Start writes the configuration, starts the master and waits until smtpd
 // listens. The instance is stopped when the test ends. A missing Postfix
 // fails the test: scripts/test installs it.
@@ -108,12 +125,7 @@ func Start(t testing.TB, o Options) *Postfix {
 	if o.MilterDefaultAction == "" {
 		o.MilterDefaultAction = "tempfail"
 	}
-	// Not t.TempDir: Postfix's daemons run as the postfix user and must
-	// traverse the path, and t.TempDir's parent is 0700.
-	dir, err := os.MkdirTemp("", "airlock-postfix-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := SharedDir(t, "airlock-postfix-")
 	p := &Postfix{
 		Dir:     dir,
 		opts:    o,
@@ -126,7 +138,6 @@ func Start(t testing.TB, o Options) *Postfix {
 		if t.Failed() {
 			t.Logf("postfix log (%s):\n%s", p.logFile, p.Log())
 		}
-		os.RemoveAll(dir)
 	})
 	p.SMTPAddr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
 	if o.Reinject {
