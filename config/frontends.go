@@ -2,9 +2,9 @@ package config
 
 import (
 	"net"
+	"net/url"
 	"os"
 	"strconv"
-	"net/url"
 	"strings"
 	"time"
 )
