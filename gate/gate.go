@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"net/textproto"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,9 +103,6 @@ type Gate struct {
 	pendMu  sync.Mutex
 	pending map[string]struct{} // hashes held mail waits for
 
-	releasedMu sync.Mutex
-	released   map[string]time.Time // release-header queue ids used, until expiry
-
 	connected atomic.Bool
 }
 
@@ -133,15 +131,14 @@ func New(cfg Config, sbx Sandbox, store HoldStore, log *slog.Logger) (*Gate, err
 		cfg.Retention = api.Retain30d
 	}
 	g := &Gate{
-		cfg:      cfg,
-		sbx:      sbx,
-		store:    store,
-		log:      log,
-		now:      time.Now,
-		cache:    newCache(cfg.CacheSize, cfg.CacheTTL),
-		waiters:  newWaiters(),
-		pending:  map[string]struct{}{},
-		released: map[string]time.Time{},
+		cfg:     cfg,
+		sbx:     sbx,
+		store:   store,
+		log:     log,
+		now:     time.Now,
+		cache:   newCache(cfg.CacheSize, cfg.CacheTTL),
+		waiters: newWaiters(),
+		pending: map[string]struct{}{},
 	}
 	g.pol.Store(cfg.Policy)
 	return g, nil
@@ -159,7 +156,7 @@ func (g *Gate) Decide(ctx context.Context, m *Message) (*Decision, error) {
 	pol := g.pol.Load()
 	log := g.log.With("mta_queue_id", m.MTAQueueID)
 
-	if d := g.checkRelease(m.Data); d != nil {
+	if d := g.checkRelease(ctx, m.Data); d != nil {
 		log.Info("release header valid, passing", "queue_id", d.QueueID)
 		return d, nil
 	}
@@ -379,8 +376,12 @@ func (g *Gate) waitInline(ctx context.Context, d *Decision, w time.Duration, pro
 }
 
 // checkRelease passes a message whose release header is valid for its body
-// and not used before.
-func (g *Gate) checkRelease(data []byte) *Decision {
+// and not used before. "Used" is kept in the hold queue (shared by every
+// node), as a once-marker on the released message named after the
+// header's expiry: each delivery attempt signs a new header, so a retried
+// re-injection passes again, a replayed copy does not. The pass is noted
+// in the message's history.
+func (g *Gate) checkRelease(ctx context.Context, data []byte) *Decision {
 	if g.cfg.ReleaseKey == nil {
 		return nil
 	}
@@ -388,24 +389,21 @@ func (g *Gate) checkRelease(data []byte) *Decision {
 	if v == "" {
 		return nil
 	}
-	now := g.now()
-	id, exp, err := releasehdr.Verify(g.cfg.ReleaseKey, v, releasehdr.BodyDigest(data), now)
+	id, exp, err := releasehdr.Verify(g.cfg.ReleaseKey, v, releasehdr.BodyDigest(data), g.now())
 	if err != nil {
 		g.log.Warn("release header refused; scanning the message", "err", err)
 		return nil
 	}
-	g.releasedMu.Lock()
-	defer g.releasedMu.Unlock()
-	for k, t := range g.released {
-		if now.After(t) {
-			delete(g.released, k)
-		}
-	}
-	if _, used := g.released[id]; used {
+	first, err := g.store.Note(ctx, id, g.cfg.Node, "released copy passed the gate with its release header",
+		"release-"+strconv.FormatInt(exp.Unix(), 10))
+	switch {
+	case err != nil:
+		g.log.Warn("release header not recorded; scanning the message", "queue_id", id, "err", err)
+		return nil
+	case !first:
 		g.log.Warn("release header used before; scanning the message", "queue_id", id)
 		return nil
 	}
-	g.released[id] = exp
 	return &Decision{Action: Deliver, QueueID: id, Reason: "released by Airlock as " + id}
 }
 

@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -164,23 +165,62 @@ func TestStoreUnwritable(t *testing.T) {
 }
 
 // TestReleaseHeaderPassesOnce: a valid release header passes the message
-// unscanned once; a replay is scanned; a header for another body is not
-// trusted.
+// unscanned once, on any node sharing the hold queue; a replay is scanned;
+// the next delivery attempt (a new header) passes again; a header for
+// another body, or for a message the queue does not know, is not trusted.
 func TestReleaseHeaderPassesOnce(t *testing.T) {
 	e := gatetest.Start(t, gatetest.Options{})
+	ctx := context.Background()
 	msg := gatetest.NestedEICAR("a@example.net", "b@example.org")
-	val := releasehdr.Sign(e.ReleaseKey, "01TESTQUEUEID", releasehdr.BodyDigest(msg), time.Now().Add(time.Hour))
-	signed := append([]byte(releasehdr.Field+": "+val+"\r\n"), msg...)
+	id, err := e.Store.Hold(ctx, &holdqueue.NewMessage{Node: "test", Mode: holdqueue.ModeMilter,
+		Envelope: holdqueue.Envelope{MailFrom: "a@example.net", RcptTo: []string{"b@example.org"}},
+		Data:     msg, Deadline: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(id string, exp time.Time, m []byte) []byte {
+		val := releasehdr.Sign(e.ReleaseKey, id, releasehdr.BodyDigest(m), exp)
+		return append([]byte(releasehdr.Field+": "+val+"\r\n"), m...)
+	}
+	exp := time.Now().Add(time.Hour)
+	signed := sign(id, exp, msg)
 
-	if d := mustDecide(t, e, external(), signed); d.Action != gate.Deliver || d.Scanned {
-		t.Fatalf("first pass: %s scanned=%v (%s)", d.Action, d.Scanned, d.Reason)
+	if d := mustDecide(t, e, external(), signed); d.Action != gate.Deliver || d.Scanned || d.QueueID != id {
+		t.Fatalf("first pass: %s scanned=%v queue id %q (%s)", d.Action, d.Scanned, d.QueueID, d.Reason)
 	}
 	if d := mustDecide(t, e, external(), signed); d.Action != gate.Reject {
 		t.Fatalf("replay: want reject after scanning, got %s (%s)", d.Action, d.Reason)
 	}
-	other := append([]byte(releasehdr.Field+": "+val+"\r\n"), gatetest.NestedEICAR("a@example.net", "c@example.org")...)
-	if d := mustDecide(t, e, external(), other); d.Action != gate.Reject {
+	// Another node on the same hold queue has heard of the first pass.
+	other := e.NewGate("node-2")
+	if d, err := other.Decide(ctx, &gate.Message{Envelope: external(), Data: signed, Mode: holdqueue.ModeMilter}); err != nil || d.Action != gate.Reject {
+		t.Fatalf("replay on another node: want reject, got %v %+v", err, d)
+	}
+	// The release loop's next attempt signs a new header: it passes.
+	if d := mustDecide(t, e, external(), sign(id, exp.Add(time.Minute), msg)); d.Action != gate.Deliver || d.Scanned {
+		t.Fatalf("next attempt: %s scanned=%v (%s)", d.Action, d.Scanned, d.Reason)
+	}
+	m, err := e.Store.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	passes := 0
+	for _, ev := range m.History {
+		if strings.Contains(ev.Reason, "release header") {
+			passes++
+		}
+	}
+	if passes != 2 {
+		t.Errorf("history records %d passes, want 2: %+v", passes, m.History)
+	}
+
+	moved := sign(id, exp.Add(2*time.Minute), msg)
+	moved = append(moved[:bytes.Index(moved, []byte("\r\n"))+2], gatetest.NestedEICAR("a@example.net", "c@example.org")...)
+	if d := mustDecide(t, e, external(), moved); d.Action != gate.Reject {
 		t.Fatalf("moved header: want reject, got %s (%s)", d.Action, d.Reason)
+	}
+	if d := mustDecide(t, e, external(), sign("01JUNKJUNKJUNKJUNKJUNKJUNK", exp, msg)); d.Action != gate.Reject {
+		t.Fatalf("unknown queue id: want reject, got %s (%s)", d.Action, d.Reason)
 	}
 }
 

@@ -31,6 +31,7 @@ type HoldStore interface {
 	List(ctx context.Context, q holdqueue.Query) (*holdqueue.Page, error)
 	Body(ctx context.Context, id string) ([]byte, error)
 	Get(ctx context.Context, id string) (*holdqueue.Message, error)
+	Note(ctx context.Context, id, actor, reason, once string) (bool, error)
 	Subscribe(ctx context.Context) (<-chan holdqueue.Change, error)
 }
 

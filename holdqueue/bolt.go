@@ -405,6 +405,32 @@ func (s *Bolt) Delete(ctx context.Context, id, actor, reason string) error {
 	return s.admin(id, Deleted, actor, reason)
 }
 
+// Note adds a history event, once per marker when once is set.
+func (s *Bolt) Note(ctx context.Context, id, actor, reason, once string) (bool, error) {
+	now := s.now()
+	added := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		r, err := loadRow(tx, id)
+		if err != nil {
+			return err
+		}
+		old := *r
+		if once != "" {
+			if slices.Contains(r.Marks, once) {
+				return nil
+			}
+			r.Marks = append(slices.Clip(r.Marks), once)
+		}
+		r.History = append(slices.Clip(r.History), s.keys.event(now, actor, r.State, reason))
+		added = true
+		return putRow(tx, id, &old, r)
+	})
+	if err != nil {
+		return false, fmt.Errorf("note %s: %w", id, err)
+	}
+	return added, nil
+}
+
 // Get returns a message without its bytes.
 func (s *Bolt) Get(ctx context.Context, id string) (*Message, error) {
 	var m *Message

@@ -123,6 +123,35 @@ func runConformance(t *testing.T, open factory) {
 		}
 	})
 
+	t.Run("NotesAndOnceMarkers", func(t *testing.T) {
+		s, _ := setup(t)
+		id := hold(t, s, testMessage(1, sha("a")))
+		if ok, err := s.Note(ctx, id, "node-1", "released copy passed the gate", "release-pass"); err != nil || !ok {
+			t.Fatalf("first note: %v %v", ok, err)
+		}
+		// Another node presenting the same release header again.
+		if ok, err := s.Note(ctx, id, "node-2", "released copy passed the gate", "release-pass"); err != nil || ok {
+			t.Fatalf("second once-note: want false, got %v %v", ok, err)
+		}
+		if ok, err := s.Note(ctx, id, "system", "retro alert: x is now malicious", ""); err != nil || !ok {
+			t.Fatalf("plain note: %v %v", ok, err)
+		}
+		m := state(t, s, id, Held)
+		if len(m.History) != 3 || m.History[1].Actor != "node-1" || m.History[1].State != Held ||
+			m.History[2].Reason != "retro alert: x is now malicious" {
+			t.Fatalf("history: %+v", m.History)
+		}
+		if _, err := s.Note(ctx, "01JUNKJUNKJUNKJUNKJUNKJUNK", "n", "r", ""); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("note on a missing message: %v", err)
+		}
+		// Notes change nothing else: the message is still claimable
+		// once its verdict is in.
+		if n, err := s.ApplyVerdict(ctx, sha("a"), verdict.Clean, ""); err != nil || n != 1 {
+			t.Fatalf("apply: %d %v", n, err)
+		}
+		claim(t, s, "n")
+	})
+
 	t.Run("VerdictsMakeReady", func(t *testing.T) {
 		s, _ := setup(t)
 		id := hold(t, s, testMessage(1, sha("a"), sha("b"), sha("a")))

@@ -281,6 +281,12 @@ type Store interface {
 	Quarantine(ctx context.Context, id, actor, reason string) error
 	// Delete (admin) drops the message bytes and marks it deleted.
 	Delete(ctx context.Context, id, actor, reason string) error
+	// Note adds an event to a message's history without changing its
+	// state (a released copy passing the gate, a retro alert). With once
+	// set, only the first note carrying that marker is added; later ones
+	// return false (a release header presented a second time).
+	// ErrNotFound when there is no such message.
+	Note(ctx context.Context, id, actor, reason, once string) (bool, error)
 	// Get returns a message without its bytes.
 	Get(ctx context.Context, id string) (*Message, error)
 	// Body returns the exact bytes of a message.

@@ -134,7 +134,10 @@ type row struct {
 	LeaseNode string            `json:"lease_node,omitempty"`
 	LeaseTill int64             `json:"lease_until,omitempty"`
 	// Due is when the message is next claimable (ms; 0 = not queued).
-	Due     int64    `json:"due,omitempty"`
+	Due int64 `json:"due,omitempty"`
+	// Marks are the markers of once-only notes (embedded store; Redis
+	// keeps them as mark:<name> fields).
+	Marks   []string `json:"marks,omitempty"`
 	History [][]byte `json:"history"`
 }
 

@@ -355,6 +355,28 @@ func (s *Redis) Delete(ctx context.Context, id, actor, reason string) error {
 	return s.admin(ctx, id, Deleted, actor, reason)
 }
 
+// Note adds a history event, once per marker when once is set. The
+// event carries the state read just before (it is sealed here, not in the
+// script); the marker and the event are one script.
+func (s *Redis) Note(ctx context.Context, id, actor, reason, once string) (bool, error) {
+	st, err := s.rdb.HGet(ctx, s.mk(id), "state").Result()
+	if errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("note %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("note %s: %w", id, err)
+	}
+	ev := s.keys.event(s.now(), actor, State(st), reason)
+	n, err := scriptNote.Run(ctx, s.rdb, []string{s.mk(id)}, s.p, id, once, ev).Int()
+	if err != nil {
+		if strings.HasPrefix(scriptErr(err), "NOTFOUND") {
+			err = ErrNotFound
+		}
+		return false, fmt.Errorf("note %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
 // load reads a message's hash and history (and body when asked) in one
 // round trip.
 func (s *Redis) load(ctx context.Context, id string, withBody bool) (*row, []byte, error) {

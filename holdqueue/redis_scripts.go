@@ -186,6 +186,14 @@ feed(ARGV[7], id, target, ARGV[6], now)
 return 'OK'
 `)
 
+// note: KEYS m:id; ARGV P, id, once marker ("" = none), sealed event.
+var scriptNote = redis.NewScript(luaCommon + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOTFOUND') end
+if ARGV[3] ~= '' and redis.call('HSETNX', KEYS[1], 'mark:'..ARGV[3], 1) == 0 then return 0 end
+redis.call('RPUSH', P..'h:'..ARGV[2], ARGV[4])
+return 1
+`)
+
 // purge: KEYS s:state; ARGV P, state, ids...
 var scriptPurge = redis.NewScript(luaCommon + `
 local n = 0

@@ -6,8 +6,10 @@
 // over the queue id, the SHA-256 of the body and an expiry. It therefore
 // proves that Airlock released this body under this queue id recently: an
 // attacker can neither forge one nor move one to another message (the body
-// digest would differ). Passing "once" is the milter's part: it remembers
-// the queue ids it let through until their expiry (Verify returns both).
+// digest would differ). Passing "once" is the gate's part: it
+// marks the message in the shared hold queue with the header's expiry, so
+// the header passes one time on any node, and the next delivery attempt
+// (a new header, a new expiry) passes again.
 //
 // Only the body is covered, because the MTA adds and rewrites header fields
 // (Received, ...) on the way. The body is canonicalised as DKIM's "simple"

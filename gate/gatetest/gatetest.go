@@ -41,6 +41,23 @@ type Options struct {
 	NoSandbox bool
 }
 
+// NewGate builds a gate on this back end's store, sandbox and key, as
+// another filter node would run it (node names it in histories). Only
+// Start's gate runs the event loop.
+func (e *Env) NewGate(node string) *gate.Gate {
+	e.T.Helper()
+	pol, err := policy.New(e.Config.Policy)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	g, err := gate.New(gate.Config{Policy: pol, Extract: e.Config.Extract, ReleaseKey: e.ReleaseKey, Node: node,
+		Relookup: 500 * time.Millisecond, Alerts: e.Alerts}, e.Client, e.Store, e.log)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return g
+}
+
 // Env is one running back end.
 type Env struct {
 	T          testing.TB
@@ -150,15 +167,7 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol, err := policy.New(c.Policy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Gate, err = gate.New(gate.Config{Policy: pol, Extract: c.Extract, ReleaseKey: e.ReleaseKey, Node: "test",
-		Relookup: 500 * time.Millisecond, Alerts: e.Alerts}, e.Client, e.Store, e.log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.Gate = e.NewGate("test")
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.wg.Add(1)
