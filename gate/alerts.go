@@ -89,8 +89,9 @@ type Alerts struct {
 }
 
 var (
-	bucketMsgs  = []byte("delivered")
-	bucketIndex = []byte("by_hash")
+	bucketMsgs   = []byte("delivered")
+	bucketIndex  = []byte("by_hash")
+	bucketAlerts = []byte("alerts")
 )
 
 // OpenAlerts opens (or creates) the delivered-mail log.
@@ -120,7 +121,7 @@ func OpenAlerts(cfg AlertsConfig, log *slog.Logger) (*Alerts, error) {
 		return nil, fmt.Errorf("open delivered log %s: %w", cfg.Path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketMsgs, bucketIndex} {
+		for _, b := range [][]byte{bucketMsgs, bucketIndex, bucketAlerts} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -133,6 +134,10 @@ func OpenAlerts(cfg AlertsConfig, log *slog.Logger) (*Alerts, error) {
 	}
 	a := &Alerts{cfg: cfg, db: db, seal: k, http: &http.Client{Timeout: 10 * time.Second}, log: log,
 		stop: make(chan struct{}), queue: make(chan logItem, 4096)}
+	if err := a.loadAlerts(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("delivered log %s: alerts: %w", cfg.Path, err)
+	}
 	a.wg.Add(1)
 	go a.writer()
 	return a, nil
@@ -358,6 +363,10 @@ func (a *Alerts) Reclassified(sha string, v, previous verdict.Verdict, published
 		}
 		out = append(out, al)
 	}
+	if err := a.storeAlerts(out); err != nil {
+		// Still raised (log, webhook, the list until a restart).
+		a.log.Error("retro alerts not stored", "err", err)
+	}
 	a.mu.Lock()
 	a.recent = append(a.recent, out...)
 	if over := len(a.recent) - a.cfg.Keep; over > 0 {
@@ -376,6 +385,61 @@ func (a *Alerts) Reclassified(sha string, v, previous verdict.Verdict, published
 		}
 	}
 	return out, nil
+}
+
+// storeAlerts keeps alerts (sealed: they name recipients) so that the
+// list survives a restart; only the newest Keep are kept.
+func (a *Alerts) storeAlerts(als []Alert) error {
+	if len(als) == 0 {
+		return nil
+	}
+	return a.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAlerts)
+		for _, al := range als {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			key := binary.BigEndian.AppendUint64(nil, seq)
+			pt, err := json.Marshal(al)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(key, a.seal.Seal(pt, key)); err != nil {
+				return err
+			}
+		}
+		n := 0
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			n++
+		}
+		for k, _ := c.First(); k != nil && n > a.cfg.Keep; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n--
+		}
+		return nil
+	})
+}
+
+// loadAlerts reads the stored alerts into the list.
+func (a *Alerts) loadAlerts() error {
+	return a.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
+			pt, err := a.seal.Open(v, k)
+			if err != nil {
+				return fmt.Errorf("alert record: %w", err)
+			}
+			var al Alert
+			if err := json.Unmarshal(pt, &al); err != nil {
+				return err
+			}
+			a.recent = append(a.recent, al)
+			return nil
+		})
+	})
 }
 
 // List returns the recent alerts, newest last.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -93,8 +95,25 @@ func (g *Gate) onEvent(ctx context.Context, ev api.Event) {
 	g.waiters.notify(j)
 	g.applyHeld(ctx, j)
 	if g.cfg.Alerts != nil && ev.Verdict.AtLeast(verdict.Suspicious) {
-		if _, err := g.cfg.Alerts.Reclassified(ev.SHA256, ev.Verdict, ev.Previous, ev.Time, g.now()); err != nil {
+		als, err := g.cfg.Alerts.Reclassified(ev.SHA256, ev.Verdict, ev.Previous, ev.Time, g.now())
+		if err != nil {
 			g.log.Error("retro alert lookup", "sha256", ev.SHA256, "err", err)
+		}
+		g.noteAlerts(ctx, als)
+	}
+}
+
+// noteAlerts adds each retro alert to the history of its message when the
+// message went through the hold queue (mail delivered at once has only the
+// delivered log and the alert list). Once per hash and verdict: a repeated
+// event adds nothing.
+func (g *Gate) noteAlerts(ctx context.Context, als []Alert) {
+	for _, al := range als {
+		reason := fmt.Sprintf("retro alert: %s (sha256 %s) is now judged %s; the message was delivered before",
+			al.Path, al.SHA256, al.Verdict)
+		_, err := g.store.Note(ctx, al.Message.ID, "verdict", reason, "retro-"+al.SHA256+"-"+string(al.Verdict))
+		if err != nil && !errors.Is(err, holdqueue.ErrNotFound) {
+			g.log.Warn("retro alert not added to the message history", "id", al.Message.ID, "err", err)
 		}
 	}
 }

@@ -1,0 +1,103 @@
+package gate_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airlockmail/airlock/gate"
+	"github.com/airlockmail/airlock/gate/gatetest"
+	"github.com/airlockmail/airlock/holdqueue"
+	"github.com/airlockmail/airlock/internal/smtpsink"
+	"github.com/airlockmail/airlock/verdict"
+)
+
+// TestAlertsSurviveRestart: raised alerts are stored (sealed) and listed
+// again after the log is reopened; only the newest Keep are kept.
+func TestAlertsSurviveRestart(t *testing.T) {
+	cfg := gate.AlertsConfig{Path: filepath.Join(t.TempDir(), "delivered.db"), Key: make([]byte, 32), Keep: 3}
+	a, err := gate.OpenAlerts(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := strings.Repeat("ab", 32)
+	for i := 0; i < 5; i++ {
+		a.Record(gate.Delivered{ID: "m" + string(rune('0'+i)), At: time.Now(), MailFrom: "a@example.net",
+			RcptTo: []string{"bob@example.org"}, Files: []gate.DeliveredFile{{Path: "x.doc", SHA256: sha, Verdict: verdict.Clean}}})
+	}
+	als, err := a.Reclassified(sha, verdict.Malicious, verdict.Clean, time.Now(), time.Now())
+	if err != nil || len(als) != 5 {
+		t.Fatalf("reclassified: %d alerts, %v", len(als), err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(cfg.Path)
+	if strings.Contains(string(raw), "bob@example.org") {
+		t.Error("a recipient is stored in clear")
+	}
+	a, err = gate.OpenAlerts(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	got := a.List()
+	if len(got) != 3 {
+		t.Fatalf("%d alerts after reopening, want the newest 3", len(got))
+	}
+	if got[2].Message.ID != als[4].Message.ID || got[0].Message.RcptTo[0] != "bob@example.org" || got[0].Verdict != verdict.Malicious {
+		t.Errorf("alerts after reopening: %+v", got)
+	}
+}
+
+// TestRetroAlertInHistory: a message held, judged clean and delivered by
+// the release loop, whose document is later reclassified, gets the alert
+// in its hold queue history.
+func TestRetroAlertInHistory(t *testing.T) {
+	sink := smtpsink.Start(t, smtpsink.Options{})
+	c := gatetest.TestConfig()
+	c.Policy.Hold.InlineWait = 0
+	e := gatetest.Start(t, gatetest.Options{Config: &c, NextHop: sink.Addr()})
+	d := mustDecide(t, e, external(), gatetest.Mail("a@example.net", "bob@example.org", "held report",
+		gatetest.Part{Name: "q.pdf", Type: "application/pdf", Data: append(gatetest.PDF(), "% history\n"...)}))
+	if d.Action != gate.Hold {
+		t.Fatalf("got %s (%s)", d.Action, d.Reason)
+	}
+	m := e.WaitState(d.QueueID, holdqueue.Delivered, 30*time.Second)
+	sha := m.Files[0].SHA256
+	// The release is recorded from the change feed: wait for it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if ds, _ := e.Alerts.ByHash(sha); len(ds) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the released message never reached the delivered log")
+		}
+	}
+	list := filepath.Join(t.TempDir(), "bad.txt")
+	if err := os.WriteFile(list, []byte(sha+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.StopSandbox()
+	e.Config.Sandboxd.HashListFile = list
+	e.StartSandbox()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		m, err := e.Store.Get(context.Background(), d.QueueID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := m.History[len(m.History)-1]
+		if strings.Contains(last.Reason, "retro alert") {
+			if last.State != holdqueue.Delivered || last.Actor != "verdict" || !strings.Contains(last.Reason, sha) {
+				t.Errorf("history entry %+v", last)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no retro alert in the history: %+v", m.History)
+		}
+	}
+}
