@@ -185,6 +185,7 @@ func (a *Alerts) writer() {
 	defer t.Stop()
 	var batch []Delivered
 	var flushes []chan struct{}
+	var linger <-chan time.Time
 	commit := func() {
 		if len(batch) > 0 {
 			if err := a.write(batch); err != nil {
@@ -215,27 +216,24 @@ func (a *Alerts) writer() {
 			if err := a.db.Sync(); err != nil {
 				a.log.Warn("delivered log sync", "err", err)
 			}
+		case <-linger:
+			linger = nil
+			commit()
 		case it := <-a.queue:
 			if it.d != nil {
 				batch = append(batch, *it.d)
 			} else {
 				flushes = append(flushes, it.flush)
 			}
-			// Take whatever else is waiting into the same commit.
-			for n := 0; n < 255; n++ {
-				select {
-				case it := <-a.queue:
-					if it.d != nil {
-						batch = append(batch, *it.d)
-					} else {
-						flushes = append(flushes, it.flush)
-					}
-					continue
-				default:
-				}
-				break
+			// Records wait up to a fifth of a second for company: one
+			// commit per batch, not per delivered message.
+			switch {
+			case len(flushes) > 0 || len(batch) >= 256:
+				linger = nil
+				commit()
+			case linger == nil:
+				linger = time.After(200 * time.Millisecond)
 			}
-			commit()
 		}
 	}
 }
