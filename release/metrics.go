@@ -49,16 +49,16 @@ func (m *Metrics) result(r string, heldSince time.Time) {
 
 var (
 	descMessages = prometheus.NewDesc("airlock_holdqueue_messages", "Messages in the hold queue by state.", []string{"state"}, nil)
-	descOldest   = prometheus.NewDesc("airlock_holdqueue_oldest_held_seconds", "Age of the oldest message still held (0 when none).", nil, nil)
 	descUp       = prometheus.NewDesc("airlock_holdqueue_up", "1 when the hold queue answered the scrape.", nil, nil)
 )
 
-// queueCollector reads Counts at scrape time (cheap in both backends).
+// queueCollector reads Counts at scrape time (cheap in both backends): the
+// messages by state. The held count and the oldest held message's age are
+// airlock_held_messages and airlock_oldest_held_age_seconds (metrics.Set).
 type queueCollector struct{ store holdqueue.Store }
 
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMessages
-	ch <- descOldest
 	ch <- descUp
 }
 
@@ -74,9 +74,4 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, st := range holdqueue.States {
 		ch <- prometheus.MustNewConstMetric(descMessages, prometheus.GaugeValue, float64(n.ByState[st]), string(st))
 	}
-	age := 0.0
-	if !n.OldestHeld.IsZero() {
-		age = time.Since(n.OldestHeld).Seconds()
-	}
-	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, age)
 }

@@ -42,7 +42,7 @@ type Stats struct {
 type Loop struct {
 	store  holdqueue.Store
 	send   Sender
-	policy config.Policy
+	policy atomic.Pointer[config.Policy]
 	cfg    config.Release
 	node   string
 	log    *slog.Logger
@@ -61,12 +61,18 @@ func (l *Loop) Instrument(m *Metrics) *Loop {
 
 // New returns a loop for node.
 func New(store holdqueue.Store, send Sender, policy config.Policy, cfg config.Release, node string, log *slog.Logger) *Loop {
-	return &Loop{
-		store: store, send: send, policy: policy, cfg: cfg, node: node, log: log,
+	l := &Loop{
+		store: store, send: send, cfg: cfg, node: node, log: log,
 		now:  time.Now,
 		wake: make(chan struct{}, cfg.Workers),
 	}
+	l.SetPolicy(policy)
+	return l
 }
+
+// SetPolicy replaces the policy the loop decides by (a SIGHUP reload); a
+// message being acted on finishes under the policy it started with.
+func (l *Loop) SetPolicy(p config.Policy) { l.policy.Store(&p) }
 
 // Run claims and acts until ctx ends. Workers wake on the store's change
 // feed (a verdict, an admin release) and otherwise poll, for deadlines
@@ -270,7 +276,7 @@ func (l *Loop) handle(ctx context.Context, c *holdqueue.Claimed) {
 // act decides and delivers; a zero outcome State means retry at retryAt.
 func (l *Loop) act(ctx context.Context, c *holdqueue.Claimed, log *slog.Logger) (o holdqueue.Outcome, retryAt time.Time, reply string) {
 	m := c.Message
-	d := Decide(l.policy, m)
+	d := Decide(*l.policy.Load(), m)
 	if d.Action != config.ActionDeliver {
 		log.Info("release: quarantined", "actor", d.Actor, "summary", d.Summary)
 		return holdqueue.Outcome{State: holdqueue.Quarantined, Actor: d.Actor, Reason: d.Summary}, time.Time{}, ""

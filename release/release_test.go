@@ -153,6 +153,22 @@ func TestVerdictActions(t *testing.T) {
 	}
 }
 
+// TestSetPolicy: a reloaded policy (SIGHUP) decides the next message.
+func TestSetPolicy(t *testing.T) {
+	e := start(t, config.DefaultPolicy())
+	ctx := context.Background()
+	far := time.Now().Add(time.Hour)
+	first := hold(t, e.store, message(1, far, sha("enc1")))
+	e.store.ApplyVerdict(ctx, sha("enc1"), verdict.Unscannable, "encrypted archive")
+	e.waitState(t, first, holdqueue.Quarantined) // default: unscannable → quarantine
+	p := config.DefaultPolicy()
+	p.Actions.Unscannable = config.ActionDeliver
+	e.loop.SetPolicy(p)
+	second := hold(t, e.store, message(2, far, sha("enc2")))
+	e.store.ApplyVerdict(ctx, sha("enc2"), verdict.Unscannable, "encrypted archive")
+	e.waitState(t, second, holdqueue.Delivered)
+}
+
 func TestTimeoutAction(t *testing.T) {
 	cases := []struct {
 		action string
@@ -270,7 +286,7 @@ airlock_release_results_total{result="retried"} 0
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n, err := testutil.GatherAndCount(reg, "airlock_holdqueue_oldest_held_seconds", "airlock_release_held_seconds"); err != nil || n != 2 {
+	if n, err := testutil.GatherAndCount(reg, "airlock_holdqueue_up", "airlock_release_held_seconds"); err != nil || n != 2 {
 		t.Fatalf("gauges: %d %v", n, err)
 	}
 }

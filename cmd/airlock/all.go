@@ -241,8 +241,17 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		return err
 	}
 	defer ex.Close()
-	// SIGHUP re-reads the file's policy section (reload.go).
-	pw := newPolicyWatch(ex, g.SetPolicy, log)
+	d := deliver.New(c.Deliver, releaseKey, log)
+	defer d.Close()
+	loop := release.New(store, o.track.Sender(d, c.Deliver.NextHop, store, log), c.Policy, c.Release, node, log).
+		Instrument(release.NewMetrics(o.reg, store))
+
+	// SIGHUP re-reads the file's policy section (reload.go): the gate's
+	// decisions and the release loop's actions both follow it.
+	pw := newPolicyWatch(ex, func(p *policy.Policy) {
+		g.SetPolicy(p)
+		loop.SetPolicy(p.Config())
+	}, log)
 	if err := pw.set(ctx, pol); err != nil {
 		return err
 	}
@@ -253,11 +262,6 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		}
 		return policy.New(nc.Policy)
 	}, log)
-
-	d := deliver.New(c.Deliver, releaseKey, log)
-	defer d.Close()
-	loop := release.New(store, o.track.Sender(d, c.Deliver.NextHop, store, log), c.Policy, c.Release, node, log).
-		Instrument(release.NewMetrics(o.reg, store))
 	run("release", func() error { return loop.Run(ctx) })
 
 	var frontEnds []func() error
