@@ -77,13 +77,7 @@ func TestRetroAlertInHistory(t *testing.T) {
 			t.Fatal("the released message never reached the delivered log")
 		}
 	}
-	list := filepath.Join(t.TempDir(), "bad.txt")
-	if err := os.WriteFile(list, []byte(sha+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e.StopSandbox()
-	e.Config.Sandboxd.HashListFile = list
-	e.StartSandbox()
+	e.Reclassify(sha)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		m, err := e.Store.Get(context.Background(), d.QueueID)
 		if err != nil {

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -280,13 +278,7 @@ func TestRetroAlert(t *testing.T) {
 			sha = f.SHA256
 		}
 	}
-	list := filepath.Join(t.TempDir(), "bad.txt")
-	if err := os.WriteFile(list, []byte(sha+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e.StopSandbox()
-	e.Config.Sandboxd.HashListFile = list
-	e.StartSandbox()
+	e.Reclassify(sha)
 	select {
 	case ar := <-got:
 		a := ar.a

@@ -221,6 +221,20 @@ func (e *Env) StopSandbox() {
 	}
 }
 
+// Reclassify restarts sandboxd with sha on its hash list: a new engine
+// version, so the re-analysis of the kept sample publishes a
+// reclassification of sha to malicious.
+func (e *Env) Reclassify(sha string) {
+	e.T.Helper()
+	list := filepath.Join(e.T.TempDir(), "reclassify.txt")
+	if err := os.WriteFile(list, []byte(sha+"\n"), 0o644); err != nil {
+		e.T.Fatal(err)
+	}
+	e.StopSandbox()
+	e.Config.Sandboxd.HashListFile = list
+	e.StartSandbox()
+}
+
 // StartSandbox starts sandboxd again on the same address, same data.
 func (e *Env) StartSandbox() {
 	e.T.Helper()
