@@ -16,7 +16,7 @@ import (
 )
 
 // opener picks how to list a container's members by its sniffed type (never
-// by name: LIBRARIES.md, Identify trusts "invoice.zip.exe"), or nil when the
+// by name: docs/libraries.md, Identify trusts "invoice.zip.exe"), or nil when the
 // file is not a container.
 func (w *walker) opener(sniffed, name, declared string, data []byte) opener {
 	switch sniffed {
@@ -93,7 +93,7 @@ func hasZipDirectory(data []byte) bool {
 }
 
 // sevenZipAES is the coder id of 7zAES: 7z has no encryption flag
-// (LIBRARIES.md), but an unencrypted header names its coders.
+// (docs/libraries.md), but an unencrypted header names its coders.
 var sevenZipAES = []byte{0x06, 0xf1, 0x07, 0x01}
 
 func openMessage(w *walker, at string, depth int, data []byte) containerFailure {

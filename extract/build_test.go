@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// Builders for test messages. Real-world samples live in ../shared/corpus;
+// Builders for test messages. Real-world samples live in testdata/corpus;
 // these make the hostile shapes the corpus lacks.
 
 const eicar = `X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`

@@ -12,30 +12,24 @@ import (
 	"github.com/kdomanski/iso9660"
 )
 
-// localCorpus holds the MIT/BSD/PSF/zlib samples copied from the shared
-// corpus, with their attribution (testdata/corpus/ATTRIBUTION.md).
-const localCorpus = "testdata/corpus"
+// localCorpus holds the MIT/BSD/PSF/zlib samples copied from public test
+// suites, with their attribution (testdata/corpus/ATTRIBUTION.md); the TNEF
+// samples (MIT, GPL-2.0+, LGPL-3.0, each beside its license) live with the
+// TNEF reader in tnefCorpus. Everything a test reads is in the repository.
+const (
+	localCorpus = "testdata/corpus"
+	tnefCorpus  = "tnef/testdata/corpus"
+)
 
-// corpusDir is ../shared/corpus beside the checkout (CI has it too), where
-// the GPL/LGPL samples are read in place, never copied.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	d, err := filepath.Abs("../../shared/corpus")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("shared corpus not found at %s: %v", d, err)
-	}
-	return d
-}
-
+// corpusFile reads a corpus sample by its path in the shared layout
+// ("mime/...", "archives/...", "tnef/...").
 func corpusFile(t testing.TB, rel string) []byte {
 	t.Helper()
-	if b, err := os.ReadFile(filepath.Join(localCorpus, rel)); err == nil {
-		return b
+	dir := localCorpus
+	if strings.HasPrefix(rel, "tnef/") {
+		dir = tnefCorpus
 	}
-	b, err := os.ReadFile(filepath.Join(corpusDir(t), rel))
+	b, err := os.ReadFile(filepath.Join(dir, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func FuzzWalkMessage(f *testing.F) {
 }
 
 func FuzzWalkArchive(f *testing.F) {
-	addSeeds(f, "testdata/corpus/archives", "../../shared/corpus/tnef")
+	addSeeds(f, "testdata/corpus/archives", "tnef/testdata/corpus/tnef")
 	f.Add(zipOf(f, zipEntry{"a/b.txt", []byte("hello")}, zipEntry{"c.zip", zipOf(f, zipEntry{"d.js", []byte("x")})}))
 	f.Add(encryptedZip(f, "x.exe"))
 	opts := fuzzLimits()

@@ -14,7 +14,7 @@ import (
 
 // header is one entity's header: fields in order, names lower-cased,
 // values unfolded. Parsed by hand because real mail breaks every rule
-// (LIBRARIES.md: go-message ends the walk at a header line without a colon).
+// (docs/libraries.md: go-message ends the walk at a header line without a colon).
 type header []headerField
 
 type headerField struct {

@@ -11,8 +11,8 @@ import (
 	"github.com/airlockmail/airlock/verdict"
 )
 
-// Regression tests for the library traps in ../shared/LIBRARIES.md, each
-// reproduced there with a small program against the pinned version.
+// Regression tests for the library traps listed in docs/libraries.md, each
+// first reproduced with a small program against the pinned version.
 
 // go-message: mail.Reader.NextPart stops the walk at a part with an
 // unknown transfer encoding, so a later evil.exe is never seen.

@@ -40,7 +40,7 @@ func NewRedisClient(c config.RedisStore) (redis.UniversalClient, error) {
 		MasterName: c.MasterName,
 		Username:   c.Username,
 		DB:         c.DB,
-		// Without it, context deadlines do not bound reads (LIBRARIES.md).
+		// Without it, context deadlines do not bound reads (docs/libraries.md).
 		ContextTimeoutEnabled: true,
 		ReadTimeout:           c.Timeout,
 		WriteTimeout:          c.Timeout,
@@ -598,7 +598,7 @@ func (s *Redis) Subscribe(ctx context.Context) (<-chan Change, error) {
 }
 
 // readFeed follows the stream from its current end into the in-process
-// fan-out. Block is never zero (zero blocks forever, LIBRARIES.md).
+// fan-out. Block is never zero (zero blocks forever, docs/libraries.md).
 func (s *Redis) readFeed(ctx context.Context) {
 	last := "$"
 	for ctx.Err() == nil {

@@ -11,18 +11,27 @@ import (
 	"testing"
 )
 
-// corpusDir is the shared corpus beside the checkout (/work/shared/corpus
-// for /work/main; CI has the same layout). The GPL and LGPL samples may
-// not be copied into the repository, so they are read in place.
-const corpusDir = "../../../shared/corpus"
+// corpusDir holds the TNEF samples copied from MimeKit (MIT), verdammelt/tnef
+// (GPL-2.0+) and koodaamo/tnefparse (LGPL-3.0), each folder beside its
+// license text (testdata/corpus/ATTRIBUTION.md). The MIME messages that
+// carry winmail.dat are extract's corpus (mimeCorpus).
+const (
+	corpusDir  = "testdata/corpus"
+	mimeCorpus = "../testdata/corpus"
+)
 
-// corpus returns the path of a corpus file, failing (not skipping) the
-// test when the corpus is missing: a missing corpus must not pass as green.
+// corpus returns the path of a corpus file by its path in the shared
+// layout ("tnef/...", "mime/..."), failing (not skipping) the test when it
+// is missing: a missing corpus must not pass as green.
 func corpus(t *testing.T, rel string) string {
 	t.Helper()
-	p := filepath.Join(corpusDir, rel)
+	dir := corpusDir
+	if strings.HasPrefix(rel, "mime/") {
+		dir = mimeCorpus
+	}
+	p := filepath.Join(dir, rel)
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("corpus file missing (the shared corpus must sit at %s): %v", corpusDir, err)
+		t.Fatalf("corpus file missing at %s: %v", p, err)
 	}
 	return p
 }
@@ -46,7 +55,7 @@ type wantAtt struct {
 // the corpus's SOURCES.md (itself checked against each source repository's
 // own expectations).
 var corpusCases = []struct {
-	path   string // under testdata/ when it starts with "mimekit/", else under the corpus
+	path   string // in the corpus layout: "tnef/<source>/<file>"
 	want   []wantAtt
 	bodies []string // body kinds, in order
 	// problem is a substring of the one expected problem; "" means the
@@ -54,14 +63,14 @@ var corpusCases = []struct {
 	problem string
 }{
 	{
-		path: "mimekit/winmail.tnef",
+		path: "tnef/mimekit/winmail.tnef",
 		// OLE objects: the 16-byte IID_IStorage prefix is stripped, leaving
 		// compound files of a whole number of 512-byte sectors.
 		want:   []wantAtt{{"Untitled Attachment", 29184, 6}, {"Untitled Attachment", 68608, 6}},
 		bodies: []string{"rtf"},
 	},
 	{
-		path:    "mimekit/panic.tnef",
+		path:    "tnef/mimekit/panic.tnef",
 		want:    []wantAtt{{"image001.jpg", 11250, 1}, {"image002.jpg", 9583, 1}, {"image003.png", 7147, 1}},
 		bodies:  []string{"html"},
 		problem: "offset 49862: not an attribute",
@@ -126,9 +135,6 @@ var corpusCases = []struct {
 
 func casePath(t *testing.T, p string) string {
 	t.Helper()
-	if strings.HasPrefix(p, "mimekit/") {
-		return filepath.Join("testdata", p)
-	}
 	return corpus(t, p)
 }
 
@@ -285,7 +291,7 @@ func TestMinimalAttachmentBytes(t *testing.T) {
 // starts with the compound file signature.
 func TestOLEObjectsAreCompoundFiles(t *testing.T) {
 	cfb := []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
-	for _, p := range []string{"mimekit/winmail.tnef", "tnef/verdammelt/MAPI_OBJECT.tnef"} {
+	for _, p := range []string{"tnef/mimekit/winmail.tnef", "tnef/verdammelt/MAPI_OBJECT.tnef"} {
 		m, err := Decode(readFile(t, casePath(t, p)), Limits{})
 		if err != nil {
 			t.Fatal(err)

@@ -7,17 +7,14 @@ import (
 	"testing"
 )
 
-// FuzzDecode feeds arbitrary bytes to Decode. Seeds: the MimeKit samples
-// in testdata, the GPL/LGPL samples read in place from the shared corpus,
-// and the hand-made edge cases. Invariants: no panic, ErrNotTNEF is the only
+// FuzzDecode feeds arbitrary bytes to Decode. Seeds: every TNEF sample of
+// testdata/corpus and the hand-made edge cases. Invariants: no panic, ErrNotTNEF is the only
 // error, attachment data lies inside the input, and limits hold.
 func FuzzDecode(f *testing.F) {
 	const maxSeed = 128 << 10
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "mimekit", "*.tnef"))
-	more, _ := filepath.Glob(filepath.Join(corpusDir, "tnef", "*", "*.tnef"))
-	seeds = append(seeds, more...)
+	seeds, _ := filepath.Glob(filepath.Join(corpusDir, "tnef", "*", "*.tnef"))
 	if len(seeds) < 15 {
-		f.Fatalf("found %d TNEF seeds; the shared corpus must sit at %s", len(seeds), corpusDir)
+		f.Fatalf("found %d TNEF seeds under %s, want the 15 of the corpus", len(seeds), corpusDir)
 	}
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)

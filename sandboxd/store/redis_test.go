@@ -13,7 +13,7 @@ import (
 )
 
 // Every key the store writes starts with the configured prefix, and the
-// client has the settings the store relies on (LIBRARIES.md: without
+// client has the settings the store relies on (docs/libraries.md: without
 // ContextTimeoutEnabled a context deadline does not bound a read).
 func TestRedisKeysUnderPrefixAndClientSettings(t *testing.T) {
 	srv := testredis.Start(t, testredis.Options{})
