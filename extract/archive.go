@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/mholt/archives"
@@ -51,9 +52,9 @@ func (w *walker) opener(sniffed, name, declared string, data []byte) opener {
 	if isTNEF(data) {
 		return openTNEF
 	}
-	if hasZipDirectory(data) {
+	if len(zipEnds(data)) > 0 {
 		// Prefixed archives (self-extracting, or junk prepended to dodge
-		// sniffing) are found only by looking for the central directory.
+		// sniffing) are found only by looking for the end record.
 		// For an executable, a failure says nothing bad about the file.
 		if categoryOfType(sniffed) == "executable" {
 			return quiet(openZip)
@@ -82,16 +83,6 @@ func quiet(o opener) opener {
 	}
 }
 
-// hasZipDirectory looks for the end-of-central-directory record where it
-// must be: in the last 64 KiB + 22 bytes (APPNOTE 4.3.16).
-func hasZipDirectory(data []byte) bool {
-	tail := data
-	if len(tail) > 65536+22 {
-		tail = tail[len(tail)-65536-22:]
-	}
-	return bytes.Contains(tail, []byte("PK\x05\x06"))
-}
-
 // sevenZipAES is the coder id of 7zAES: 7z has no encryption flag
 // (docs/libraries.md), but an unencrypted header names its coders.
 var sevenZipAES = []byte{0x06, 0xf1, 0x07, 0x01}
@@ -115,17 +106,76 @@ func looksLikeMessage(data []byte) bool {
 
 // openZip lists a zip with archive/zip directly: it gives the encryption
 // flag and compressed sizes (for the ratio check before reading), and it
-// finds a central directory after prefixed (self-extracting) data.
+// finds a central directory after prefixed (self-extracting) data. It reads
+// the zip every way a tool could (streams.go): each end record in turn,
+// then the local headers no central directory accounts for.
 func openZip(w *walker, at string, depth int, data []byte) containerFailure {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return containerFailure{problem: "zip: " + err.Error(), flags: Flags{Corrupt: true}}
+	ends := zipEnds(data)
+	if len(ends) == 0 {
+		_, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err == nil {
+			err = errors.New("no end of central directory record")
+		}
+		fail := containerFailure{problem: "zip: " + err.Error(), flags: Flags{Corrupt: true}}
+		if n := w.strayLocals(at, depth, data, nil, nil); n > 0 {
+			fail.problem += fmt.Sprintf("; %d member(s) listed from their local headers", n)
+		}
+		return fail
 	}
+	var (
+		fail   containerFailure
+		known  = map[int64]localHeader{}
+		inside []span
+		seen   = map[string]bool{}
+		read   int
+	)
+	// The last record first: it is the one Explorer reads, and a zip
+	// stored inside a member ends inside that member's data.
+	for k := len(ends) - 1; k >= 0; k-- {
+		e := ends[k]
+		if inSpans(inside, int64(e.at)) {
+			continue
+		}
+		zr, err := zip.NewReader(bytes.NewReader(data[:e.end]), int64(e.end))
+		if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+			fail = fail.and(containerFailure{problem: "zip: " + err.Error(), flags: Flags{Corrupt: true}})
+			continue
+		}
+		read++
+		fail = fail.and(w.zipMembers(zr, at, depth, known, &inside, seen))
+		if fail.flags.Limit == "time" {
+			return fail
+		}
+	}
+	if read > 1 {
+		fail.note = fmt.Sprintf("holds %d zip archives back to back (tools disagree on which they show): all are listed", read)
+	}
+	if n := w.strayLocals(at, depth, data, known, inside); n > 0 {
+		fail.note = joinProblem(fail.note, fmt.Sprintf("%d member(s) found by local headers that the central directory does not list as such", n))
+	}
+	w.zipInside = inside
+	return fail
+}
+
+// zipMembers lists the members of one reading of a zip, skipping those an
+// earlier reading listed with the same name, CRC and size, and records
+// where each member's data lies (known, inside).
+func (w *walker) zipMembers(zr *zip.Reader, at string, depth int, known map[int64]localHeader, inside *[]span, seen map[string]bool) containerFailure {
 	var fail containerFailure
 	for _, f := range zr.File {
 		if w.expired() {
 			return containerFailure{problem: "walk time limit reached inside this archive", flags: Flags{Limit: "time"}}
 		}
+		size, comp := int64(f.UncompressedSize64), int64(f.CompressedSize64)
+		if off, err := f.DataOffset(); err == nil {
+			known[off] = localHeader{name: f.Name, method: f.Method, crc: f.CRC32, csize: comp, usize: size}
+			*inside = append(*inside, span{off, off + comp})
+		}
+		key := f.Name + "\x00" + strconv.FormatUint(uint64(f.CRC32), 16) + "\x00" + strconv.FormatInt(size, 10)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		if f.FileInfo().IsDir() || f.Mode()&fs.ModeSymlink != 0 {
 			continue
 		}
@@ -134,7 +184,6 @@ func openZip(w *walker, at string, depth int, data []byte) containerFailure {
 			name = toUTF8("ibm437", []byte(name)) // the zip spec's legacy code page
 		}
 		bi := memberInfo(at, name, depth)
-		size, comp := int64(f.UncompressedSize64), int64(f.CompressedSize64)
 		switch {
 		case f.Flags&0x1 != 0:
 			w.listed(bi, size, Flags{Encrypted: true}, "zip member is encrypted (password-protected)")

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -72,6 +73,13 @@ func FuzzWalkArchive(f *testing.F) {
 	addSeeds(f, "testdata/corpus/archives", "tnef/testdata/corpus/tnef")
 	f.Add(zipOf(f, zipEntry{"a/b.txt", []byte("hello")}, zipEntry{"c.zip", zipOf(f, zipEntry{"d.js", []byte("x")})}))
 	f.Add(encryptedZip(f, "x.exe"))
+	// Every way of reading a zip (streams.go): archives back to back, a
+	// local header no directory lists, a 7z after a prefix.
+	a, b := zipOf(f, zipEntry{"a.txt", []byte("a")}), storedZipOf(f, zipEntry{"b.vbs", []byte("b")}, zipEntry{"in.zip", zipOf(f, zipEntry{"c", nil})})
+	f.Add(append(append([]byte{}, a...), b...))
+	f.Add(append(append([]byte{}, b[:bytes.Index(b, []byte("PK\x01\x02"))]...), a...))
+	f.Add(append([]byte("%PDF-1.4\n"), readSeed(f, "testdata/corpus/archives/unarr/test.7z")...))
+	f.Add(append([]byte("MZ"), readSeed(f, "testdata/corpus/archives/unarr/test.rar")...))
 	opts := fuzzLimits()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := WalkFile(context.Background(), "sample", data, opts)
@@ -83,4 +91,13 @@ func FuzzWalkArchive(f *testing.F) {
 		}
 		checkResult(t, r, opts.Limits)
 	})
+}
+
+func readSeed(f *testing.F, p string) []byte {
+	f.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
 }

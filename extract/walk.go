@@ -64,6 +64,9 @@ type walker struct {
 	total    int64 // bytes expanded so far, all files
 	filesHit bool  // the file-count limit entry was recorded
 	timeHit  bool
+	// zipInside is where the members of the zip just opened keep their
+	// data: an archive signature there is content, not a second stream.
+	zipInside []span
 }
 
 // withDefaults fills the zero fields of lim from config.DefaultExtract.
@@ -224,7 +227,11 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 		return
 	}
 	open := w.opener(f.SniffedType, bi.name, bi.declared, data)
-	if open == nil {
+	var streams []embeddedArchive
+	if scansStreams(f.SniffedType, data) {
+		streams = embeddedArchives(data)
+	}
+	if open == nil && len(streams) == 0 {
 		return
 	}
 	if bi.depth >= w.lim.MaxDepth {
@@ -239,13 +246,36 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 	}
 	w.res.Files[idx].Container = true
 	var fail containerFailure
-	if crashed := w.guard(bi.path, func() { fail = open(w, bi.path, bi.depth, data) }); crashed != "" {
-		fail = containerFailure{problem: crashed, flags: Flags{Corrupt: true}}
+	w.zipInside = nil
+	if open != nil {
+		if crashed := w.guard(bi.path, func() { fail = open(w, bi.path, bi.depth, data) }); crashed != "" {
+			fail = containerFailure{problem: crashed, flags: Flags{Corrupt: true}}
+		}
+	}
+	inside := w.zipInside
+	for _, s := range streams {
+		if inSpans(inside, int64(s.at)) || w.expired() {
+			continue
+		}
+		fail.note = joinProblem(fail.note, fmt.Sprintf("a %s archive starts at offset %d: its members are listed too", s.kind, s.at))
+		var sf containerFailure
+		if crashed := w.guard(bi.path, func() { sf = openMholt(mholtFormat(s.kind), s.kind)(w, bi.path, bi.depth, data[s.at:]) }); crashed != "" {
+			sf = containerFailure{problem: crashed, flags: Flags{Corrupt: true}}
+		}
+		// A self-extractor's stub is judged as the executable it is; a
+		// stream in anything else that checks out but cannot be read may
+		// hide what 7-Zip or WinRAR would show.
+		if f.Category != verdict.Executable || sf.flags.Encrypted || sf.flags.Limit != "" {
+			fail = fail.and(sf)
+		}
+	}
+	cf := &w.res.Files[idx]
+	if fail.note != "" {
+		cf.Problem = joinProblem(cf.Problem, fail.note)
 	}
 	if fail.problem != "" {
 		// The container's own entry carries the flag: whatever could not
 		// be listed inside it makes it unscannable.
-		cf := &w.res.Files[idx]
 		cf.Problem = joinProblem(cf.Problem, fail.problem)
 		if fail.flags.Encrypted {
 			cf.Flags.Encrypted = true
@@ -262,10 +292,26 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 	}
 }
 
-// containerFailure says why (part of) a container could not be listed.
+// containerFailure says why (part of) a container could not be listed;
+// note says something worth knowing that is no failure (a second archive
+// in the same bytes).
 type containerFailure struct {
 	problem string
 	flags   Flags
+	note    string
+}
+
+// and joins two failures of one container: both problems, every flag.
+func (a containerFailure) and(b containerFailure) containerFailure {
+	a.problem = joinProblem(a.problem, b.problem)
+	a.note = joinProblem(a.note, b.note)
+	a.flags.Encrypted = a.flags.Encrypted || b.flags.Encrypted
+	a.flags.Corrupt = a.flags.Corrupt || b.flags.Corrupt
+	a.flags.Truncated = a.flags.Truncated || b.flags.Truncated
+	if a.flags.Limit == "" || b.flags.Limit == "time" {
+		a.flags.Limit = b.flags.Limit
+	}
+	return a
 }
 
 // opener is a function that lists a container's members.
