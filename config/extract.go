@@ -29,6 +29,28 @@ type Extract struct {
 	// loop cannot hurt the process that talks to the MTA. Costs a process
 	// start (a few ms) per message with attachments. Default true.
 	Isolate bool `yaml:"isolate"`
+	// Passwords opens password-protected archives with the passwords the
+	// message itself carries ("Password: 4512").
+	Passwords Passwords `yaml:"passwords"`
+}
+
+// Passwords says how the walk tries passwords on archives it cannot open.
+// Candidates come from the subject, the plain and HTML bodies and small
+// text attachments; they are never logged, stored or sent to sandboxd.
+type Passwords struct {
+	// Enabled turns the search on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// MaxCandidates is how many candidates one message yields at most,
+	// best first. Default 30.
+	MaxCandidates int `yaml:"max_candidates"`
+	// Site lists passwords tried on every protected archive after the
+	// message's best candidates, e.g. "infected" (the convention for
+	// exchanging malware samples). Default [infected].
+	Site []string `yaml:"site"`
+	// MaxSlowAttempts bounds the tries on an archive whose key derivation
+	// is slow by design (7z AES: 2^19 SHA-256 rounds, tenths of a second a
+	// try). Default 5.
+	MaxSlowAttempts int `yaml:"max_slow_attempts"`
 }
 
 // DefaultExtract returns limits chosen for real mail.
@@ -41,6 +63,7 @@ func DefaultExtract() Extract {
 		MaxRatio:      100,
 		Timeout:       10 * time.Second,
 		Isolate:       true,
+		Passwords:     Passwords{Enabled: true, MaxCandidates: 30, Site: []string{"infected"}, MaxSlowAttempts: 5},
 	}
 }
 
@@ -63,6 +86,12 @@ func (c *Extract) Validate(path string, p *Problems) {
 	}
 	if c.Timeout <= 0 {
 		p.Addf(path+".timeout", "must be > 0")
+	}
+	if c.Passwords.MaxCandidates < 0 || c.Passwords.MaxCandidates > 1000 {
+		p.Addf(path+".passwords.max_candidates", "must be between 0 and 1000")
+	}
+	if c.Passwords.MaxSlowAttempts < 0 {
+		p.Addf(path+".passwords.max_slow_attempts", "must be >= 0")
 	}
 }
 

@@ -24,11 +24,11 @@ func (w *walker) opener(sniffed, name, declared string, data []byte) opener {
 	case "application/zip", "application/x-zip-compressed":
 		return openZip
 	case "application/x-7z-compressed":
-		return openMholt(archives.SevenZip{}, "7z")
+		return openMholt("7z")
 	case "application/vnd.rar", "application/x-rar-compressed":
-		return openMholt(archives.Rar{}, "rar")
+		return openMholt("rar")
 	case "application/x-tar":
-		return openMholt(archives.Tar{}, "tar")
+		return openMholt("tar")
 	case "application/gzip", "application/x-gzip":
 		return openCompressed(archives.Gz{}, "gzip", ".gz", ".tgz")
 	case "application/x-bzip2":
@@ -185,6 +185,15 @@ func (w *walker) zipMembers(zr *zip.Reader, at string, depth int, known map[int6
 		}
 		bi := memberInfo(at, name, depth)
 		switch {
+		case f.Flags&0x1 != 0 && w.password != "":
+			rc, err := openEncrypted(f, w.password)
+			if err != nil {
+				w.listed(bi, size, Flags{Encrypted: true}, "zip member is encrypted: "+err.Error())
+				fail = containerFailure{problem: "has encrypted members", flags: Flags{Encrypted: true}}
+				continue
+			}
+			w.member(bi, rc, size, comp)
+			continue
 		case f.Flags&0x1 != 0:
 			w.listed(bi, size, Flags{Encrypted: true}, "zip member is encrypted (password-protected)")
 			fail = containerFailure{problem: "has encrypted members", flags: Flags{Encrypted: true}}
@@ -226,15 +235,29 @@ func safePath(p string) string {
 	return strings.Join(parts, "/")
 }
 
+// mholtFormat is the extractor for kind ("7z", "rar", "tar"), with the
+// password being tried, if any.
+func mholtFormat(kind, password string) archives.Extractor {
+	switch kind {
+	case "7z":
+		return archives.SevenZip{Password: password}
+	case "rar":
+		return archives.Rar{Password: password}
+	}
+	return archives.Tar{}
+}
+
 // openMholt lists 7z, rar and tar through github.com/mholt/archives.
-func openMholt(ex archives.Extractor, kind string) opener {
+func openMholt(kind string) opener {
 	return func(w *walker, at string, depth int, data []byte) containerFailure {
+		ex := mholtFormat(kind, w.password)
 		var fail containerFailure
 		ctx, cancel := context.WithCancel(w.ctx)
 		defer cancel()
 		// A solid 7z or rar gives no per-file compressed size: the ratio
 		// is checked against the whole archive, per member.
 		comp := int64(len(data))
+		listedBefore := len(w.res.Files)
 		err := ex.Extract(ctx, bytes.NewReader(data), func(ctx context.Context, fi archives.FileInfo) error {
 			if w.expired() {
 				fail = containerFailure{problem: "walk time limit reached inside this archive", flags: Flags{Limit: "time"}}
@@ -280,6 +303,15 @@ func openMholt(ex archives.Extractor, kind string) opener {
 				return containerFailure{problem: "walk time limit reached inside this archive", flags: Flags{Limit: "time"}}
 			}
 			return containerFailure{problem: msg, flags: Flags{Corrupt: true}}
+		}
+		if kind == "7z" && fail.problem == "" && bytes.Contains(data, sevenZipAES) {
+			// Plain headers, encrypted data: the members read as garbage
+			// (lzma errors), which means "needs a password", not damage.
+			for _, f := range w.res.Files[listedBefore:] {
+				if f.Flags.Any() {
+					return containerFailure{problem: "has encrypted members (7zAES)", flags: Flags{Encrypted: true}}
+				}
+			}
 		}
 		return fail
 	}

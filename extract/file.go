@@ -41,6 +41,9 @@ type File struct {
 	// Container is true for archives, nested mail and TNEF that were
 	// opened and whose members are listed after it.
 	Container bool `json:"container,omitempty"`
+	// Unlocked is true for a password-protected container that a password
+	// found in the message opened (which one is never said).
+	Unlocked bool `json:"unlocked,omitempty"`
 	// Data is the decoded bytes, kept only with Options.KeepData and only
 	// when the file was read whole.
 	Data []byte `json:"-"`

@@ -71,9 +71,12 @@ func (w *walker) entity(h header, body []byte, at string, depth, nesting int, de
 	if isText && name == "" && disp != "attachment" && !isTNEF {
 		// A body, not a file. Old MUAs put uuencoded files inline in
 		// plain-text bodies ("begin 644 name"): those are files.
-		if mt == "text/plain" {
+		if mt == "text/plain" || mt == "text/html" {
 			data, _, _ := decodeTransfer(h.get("content-transfer-encoding"), body)
-			w.inlineUU(data, at, depth)
+			if mt == "text/plain" {
+				w.inlineUU(data, at, depth)
+			}
+			w.noteBody(mt, params["charset"], data)
 		}
 		return
 	}

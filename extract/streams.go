@@ -5,7 +5,6 @@ import (
 
 	"compress/flate"
 	"encoding/binary"
-	"github.com/mholt/archives"
 	"hash/crc32"
 	"io"
 	"slices"
@@ -264,12 +263,4 @@ func scansStreams(sniffed string, data []byte) bool {
 		return false
 	}
 	return !isTNEF(data)
-}
-
-// mholtFormat is the extractor for an embedded stream's kind.
-func mholtFormat(kind string) archives.Extractor {
-	if kind == "7z" {
-		return archives.SevenZip{}
-	}
-	return archives.Rar{}
 }

@@ -67,6 +67,19 @@ type walker struct {
 	// zipInside is where the members of the zip just opened keep their
 	// data: an archive signature there is content, not a second stream.
 	zipInside []span
+	// Password-protected containers (passwords.go): the settings, the
+	// message's text, the containers waiting for a password and the one
+	// being tried.
+	pw        *pwConfig
+	texts     []string
+	textBytes int
+	locked    []locked
+	password  string
+}
+
+type pwConfig struct {
+	site         []string
+	max, maxSlow int
 }
 
 // withDefaults fills the zero fields of lim from config.DefaultExtract.
@@ -90,13 +103,20 @@ func withDefaults(lim config.Extract) config.Extract {
 	if lim.Timeout <= 0 {
 		lim.Timeout = def.Timeout
 	}
+	if p := lim.Passwords; !p.Enabled && p.MaxCandidates == 0 && p.Site == nil && p.MaxSlowAttempts == 0 {
+		lim.Passwords = def.Passwords // not configured at all (a loaded config always has them)
+	}
 	return lim
 }
 
 func newWalker(ctx context.Context, opts Options) (*walker, context.CancelFunc) {
 	lim := withDefaults(opts.Limits)
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
-	return &walker{ctx: ctx, lim: lim, keep: opts.KeepData, res: &Result{}}, cancel
+	w := &walker{ctx: ctx, lim: lim, keep: opts.KeepData, res: &Result{}}
+	if p := lim.Passwords; p.Enabled {
+		w.pw = &pwConfig{site: p.Site, max: p.MaxCandidates, maxSlow: p.MaxSlowAttempts}
+	}
+	return w, cancel
 }
 
 // Walk lists every file in the RFC 5322 message msg. It returns an error
@@ -107,6 +127,8 @@ func Walk(ctx context.Context, msg []byte, opts Options) (*Result, error) {
 	defer cancel()
 	w.guard("message", func() {
 		w.res.Subject = w.message(msg, "", 0)
+		w.texts = append([]string{w.res.Subject}, w.texts...)
+		w.unlock()
 	})
 	if err := ctx.Err(); err != nil {
 		return w.res, err
@@ -121,6 +143,7 @@ func WalkFile(ctx context.Context, name string, data []byte, opts Options) (*Res
 	defer cancel()
 	w.guard(name, func() {
 		w.blob(blobInfo{path: safeName(name, "file"), name: name, depth: 1}, data, Flags{}, "")
+		w.unlock()
 	})
 	if err := ctx.Err(); err != nil {
 		return w.res, err
@@ -226,6 +249,9 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 	if fl.Any() {
 		return
 	}
+	if len(data) <= 16<<10 && strings.HasPrefix(f.SniffedType, "text/plain") {
+		w.noteText(string(data)) // a "password.txt" beside the archive
+	}
 	open := w.opener(f.SniffedType, bi.name, bi.declared, data)
 	var streams []embeddedArchive
 	if scansStreams(f.SniffedType, data) {
@@ -259,7 +285,7 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 		}
 		fail.note = joinProblem(fail.note, fmt.Sprintf("a %s archive starts at offset %d: its members are listed too", s.kind, s.at))
 		var sf containerFailure
-		if crashed := w.guard(bi.path, func() { sf = openMholt(mholtFormat(s.kind), s.kind)(w, bi.path, bi.depth, data[s.at:]) }); crashed != "" {
+		if crashed := w.guard(bi.path, func() { sf = openMholt(s.kind)(w, bi.path, bi.depth, data[s.at:]) }); crashed != "" {
 			sf = containerFailure{problem: crashed, flags: Flags{Corrupt: true}}
 		}
 		// A self-extractor's stub is judged as the executable it is; a
@@ -272,6 +298,9 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 	cf := &w.res.Files[idx]
 	if fail.note != "" {
 		cf.Problem = joinProblem(cf.Problem, fail.note)
+	}
+	if fail.flags.Encrypted && open != nil && w.password == "" {
+		w.locked = append(w.locked, locked{idx: idx, bi: bi, data: data, open: open})
 	}
 	if fail.problem != "" {
 		// The container's own entry carries the flag: whatever could not
