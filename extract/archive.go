@@ -271,7 +271,7 @@ func openMholt(kind string) opener {
 			}
 			bi := memberInfo(at, fi.NameInArchive, depth)
 			size := fi.Size()
-			if rh, ok := fi.Header.(*rardecode.FileHeader); ok && rh.Encrypted {
+			if rh, ok := fi.Header.(*rardecode.FileHeader); ok && rh.Encrypted && w.password == "" {
 				w.listed(bi, size, Flags{Encrypted: true}, "rar member is encrypted (password-protected)")
 				fail = containerFailure{problem: "has encrypted members", flags: Flags{Encrypted: true}}
 				return nil

@@ -31,6 +31,7 @@ func TestPasswordFromMessage(t *testing.T) {
 		{"a line of its own", "Your statement is attached.\n\nS3cret!\n\nRegards", "zc7.zip", "statement.pdf", true},
 		{"7z AES", "Kennwort: kennwort9", "aes.7z", "invoice.js", true},
 		{"7z with encrypted headers", "PASSWORD = kennwort9", "aes-he.7z", "statement.pdf", true},
+		{"RAR 4 with encrypted headers (rardecode's test archive)", "Das Passwort lautet Correct", "rar4-hp.rar", "secret.txt", true},
 		{"site-wide password", "see attachment", "infected.zip", "invoice.js", true},
 		{"no password in the text", "Please find the invoice attached.", "zipcrypto.zip", "", false},
 		{"a wrong password in the text", "Password: 1234", "aes256.zip", "", false},
