@@ -48,8 +48,8 @@ type Passwords struct {
 	// exchanging malware samples). Default [infected].
 	Site []string `yaml:"site"`
 	// MaxSlowAttempts bounds the tries on an archive whose key derivation
-	// is slow by design (7z AES: 2^19 SHA-256 rounds, tenths of a second a
-	// try). Default 5.
+	// is slow by design (7z AES: 2^19 SHA-256 rounds; Office: 100,000
+	// SHA-512 rounds; tens of milliseconds a try). Default 8.
 	MaxSlowAttempts int `yaml:"max_slow_attempts"`
 }
 
@@ -63,7 +63,7 @@ func DefaultExtract() Extract {
 		MaxRatio:      100,
 		Timeout:       10 * time.Second,
 		Isolate:       true,
-		Passwords:     Passwords{Enabled: true, MaxCandidates: 30, Site: []string{"infected"}, MaxSlowAttempts: 5},
+		Passwords:     Passwords{Enabled: true, MaxCandidates: 30, Site: []string{"infected"}, MaxSlowAttempts: 8},
 	}
 }
 

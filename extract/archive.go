@@ -52,6 +52,9 @@ func (w *walker) opener(sniffed, name, declared string, data []byte) opener {
 	if isTNEF(data) {
 		return openTNEF
 	}
+	if isEncryptedOffice(data) {
+		return openOffice
+	}
 	if len(zipEnds(data)) > 0 {
 		// Prefixed archives (self-extracting, or junk prepended to dodge
 		// sniffing) are found only by looking for the end record.

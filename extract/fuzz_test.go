@@ -70,7 +70,7 @@ func FuzzWalkMessage(f *testing.F) {
 }
 
 func FuzzWalkArchive(f *testing.F) {
-	addSeeds(f, "testdata/corpus/archives", "tnef/testdata/corpus/tnef")
+	addSeeds(f, "testdata/corpus/archives", "tnef/testdata/corpus/tnef", "testdata/encrypted")
 	f.Add(zipOf(f, zipEntry{"a/b.txt", []byte("hello")}, zipEntry{"c.zip", zipOf(f, zipEntry{"d.js", []byte("x")})}))
 	f.Add(encryptedZip(f, "x.exe"))
 	// Every way of reading a zip (streams.go): archives back to back, a

@@ -54,7 +54,7 @@ var passwordWords = []string{
 
 var (
 	// after a password word: an optional joiner ("is", ":", "="), then the token.
-	afterWord = regexp.MustCompile(`^[\s:：=\-–—>]*(?:(?:is|ist|est|es|é|jest|är|er|on|è|lautet|:)\s*[:：]?\s*)?["'“”„«»‘’*_]?([^\s"'“”„«»‘’*_<>]{2,64})`)
+	afterWord = regexp.MustCompile(`^[\s:：=\-–—>]*(?:(?:is|ist|est|es|é|jest|är|er|on|è|lautet|:)\s*[:：]?\s*)?["'“”„«»‘’]?([^\s"“”„«»‘’<>]{2,64})`)
 	quoted    = regexp.MustCompile(`["“„«‘'*_]([^\s"“”„«»‘’'*_]{3,40})["”“»’'*_]`)
 	tagRE     = regexp.MustCompile(`(?is)<(script|style)[^>]*>.*?</(script|style)>|<[^>]*>`)
 )
@@ -94,7 +94,8 @@ func candidates(texts []string, site []string, max int) []string {
 					}
 				}
 				if off < len(lower) {
-					if r, _ := utf8.DecodeRuneInString(lower[off:]); unicode.IsLetter(r) && r < 0x3000 {
+					// "passwort123" is more likely the password than its label
+					if r, _ := utf8.DecodeRuneInString(lower[off:]); (unicode.IsLetter(r) || unicode.IsDigit(r)) && r < 0x3000 {
 						continue
 					}
 				}
@@ -134,6 +135,7 @@ func candidates(texts []string, site []string, max int) []string {
 	for _, c := range all {
 		add(c)
 		add(strings.TrimRight(c, `.,;:!?)]}"'”’»`))
+		add(strings.Trim(c, `*_'`)) // *emphasis*, _underline_, 'quotes'
 	}
 	return out
 }
@@ -173,9 +175,10 @@ func (w *walker) unlock() {
 	w.texts = nil
 }
 
-// slowKDF reports archives whose key derivation is slow by design: 7z AES
-// runs 2^19 SHA-256 rounds per try.
-func slowKDF(data []byte) bool { return bytes.HasPrefix(data, sig7z) }
+// slowKDF reports files whose key derivation is slow by design: 7z AES
+// runs 2^19 SHA-256 rounds per try, Office's agile encryption 100,000
+// SHA-512 rounds.
+func slowKDF(data []byte) bool { return bytes.HasPrefix(data, sig7z) || isEncryptedOffice(data) }
 
 // tryPassword re-opens l with password; on failure everything it listed
 // is taken back.

@@ -142,3 +142,53 @@ func TestPasswordAttemptsBounded(t *testing.T) {
 		t.Logf("%s: %s per attempt", name, time.Since(t0)/time.Duration(n))
 	}
 }
+
+// Encrypted Office documents from msoffcrypto-tool's tests (MIT; made by
+// Office, password Password1234_): the decrypted package equals the
+// plain document msoffcrypto-tool writes.
+func TestPasswordOffice(t *testing.T) {
+	for _, c := range []struct{ in, plain string }{
+		{"msoffcrypto/example_password.docx", "msoffcrypto/example.docx"},                                // agile, SHA-512
+		{"msoffcrypto/example_password.xlsx", "msoffcrypto/example.xlsx"},                                // agile
+		{"msoffcrypto/ecma376standard_password.docx", "msoffcrypto/ecma376standard_password_plain.docx"}, // standard, AES-128
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			name := strings.TrimPrefix(c.in, "msoffcrypto/")
+			locked := walk(t, message("x", textPart("see attached"), attach(name, "application/octet-stream", encrypted(t, c.in))))
+			if f := find(t, locked, name); !f.Flags.Encrypted || len(locked.Files) != 1 {
+				t.Fatalf("without a password: %+v (%s)", f, names(locked))
+			}
+			r := walk(t, message("x", textPart("Das Kennwort lautet Password1234_ — bitte vertraulich."), attach(name, "application/octet-stream", encrypted(t, c.in))))
+			top := find(t, r, name)
+			inner := find(t, r, name+"/"+name)
+			if top.Flags.Any() || !top.Unlocked {
+				t.Errorf("container %+v", top)
+			}
+			if want := sha256Hex(encrypted(t, c.plain)); inner.SHA256 != want {
+				t.Errorf("decrypted %s: sha %s, want msoffcrypto-tool's %s", name, inner.SHA256, want)
+			}
+		})
+	}
+}
+
+// Legacy RC4 encryption (msoffcrypto-tool's samples) is detected, and the
+// same formats unencrypted are not flagged.
+func TestLegacyOfficeEncryption(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		enc  bool
+	}{
+		{"msoffcrypto/rc4cryptoapi_password.doc", true},
+		{"msoffcrypto/rc4cryptoapi_password.xls", true},
+	} {
+		r := walkFile(t, "x", encrypted(t, c.name))
+		if r.Files[0].Flags.Encrypted != c.enc {
+			t.Errorf("%s: flags %v problem %q", c.name, r.Files[0].Flags, r.Files[0].Problem)
+		}
+	}
+	for _, p := range []string{"msoffcrypto/plain.doc", "msoffcrypto/plain.xls"} {
+		if r := walkFile(t, "x", encrypted(t, p)); r.Files[0].Flags.Any() {
+			t.Errorf("%s flagged: %v %q", p, r.Files[0].Flags, r.Files[0].Problem)
+		}
+	}
+}

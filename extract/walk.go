@@ -12,6 +12,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -237,6 +238,11 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 	}
 	f.SniffedType = Sniff(data)
 	f.Category = Categorize(f.SniffedType, bi.name)
+	if bytes.HasPrefix(data, cfbMagic) && !isEncryptedOffice(data) && !fl.Any() {
+		if reason := legacyEncryption(data); reason != "" {
+			f.Flags.Encrypted, f.Problem = true, joinProblem(f.Problem, reason)
+		}
+	}
 	if !fl.Truncated && fl.Limit == "" {
 		sum := sha256.Sum256(data)
 		f.SHA256 = hex.EncodeToString(sum[:])
