@@ -192,3 +192,28 @@ func TestLegacyOfficeEncryption(t *testing.T) {
 		}
 	}
 }
+
+// PDFs made by qpdf: a user password hides the content (unscannable);
+// owner-only restrictions (empty user password) do not.
+func TestPDFUserPassword(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		protected bool
+	}{
+		{"plain.pdf", false},
+		{"pdf-empty-R2.pdf", false}, {"pdf-empty-R4.pdf", false}, {"pdf-empty-R6.pdf", false},
+		{"pdf-user-R2.pdf", true}, {"pdf-user-R3.pdf", true}, {"pdf-user-R4.pdf", true}, {"pdf-user-R6.pdf", true},
+	} {
+		data := encrypted(t, "pdf/"+c.name)
+		protected, opens := pdfUserPassword(data, "Kto-2024")
+		if protected != c.protected || protected && !opens {
+			t.Errorf("%s: protected %v (want %v), right password opens %v", c.name, protected, c.protected, opens)
+		}
+		if _, wrong := pdfUserPassword(data, "Kto-2025"); wrong {
+			t.Errorf("%s: a wrong password opens it", c.name)
+		}
+		if r := walkFile(t, c.name, data); r.Files[0].Flags.Encrypted != c.protected {
+			t.Errorf("%s: walk flags %v", c.name, r.Files[0].Flags)
+		}
+	}
+}

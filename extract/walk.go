@@ -243,6 +243,11 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 			f.Flags.Encrypted, f.Problem = true, joinProblem(f.Problem, reason)
 		}
 	}
+	if f.SniffedType == "application/pdf" && !fl.Any() {
+		if protected, _ := pdfUserPassword(data, ""); protected {
+			f.Flags.Encrypted, f.Problem = true, joinProblem(f.Problem, "PDF needs a password to open: its content cannot be read")
+		}
+	}
 	if !fl.Truncated && fl.Limit == "" {
 		sum := sha256.Sum256(data)
 		f.SHA256 = hex.EncodeToString(sum[:])
