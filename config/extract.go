@@ -24,10 +24,15 @@ type Extract struct {
 	MaxRatio int `yaml:"max_ratio"`
 	// Timeout bounds the walk of one message. Default 10s.
 	Timeout time.Duration `yaml:"timeout"`
-	// Isolate walks each message in a child process (`airlock
-	// extract-worker`) with CPU-time and memory limits, so that a parser
-	// loop cannot hurt the process that talks to the MTA. Costs a process
-	// start (a few ms) per message with attachments. Default true.
+	// Isolate opens containers read by third-party code (7z, RAR, tar,
+	// compressed streams, ISO images, encrypted Office packages) in child
+	// processes (`airlock extract-worker`) with a memory cap and a
+	// wall-clock kill, so that a decompressor that loops or balloons cannot
+	// hurt the process that talks to the MTA: the container is listed
+	// limit=time or limit=memory and the message is unscannable. The
+	// message itself, zip and TNEF are read in-process (the project's own
+	// bounded code and the standard library). The children are a pool of
+	// 2 × CPUs, started once and reused. Default true.
 	Isolate bool `yaml:"isolate"`
 	// Passwords opens password-protected archives with the passwords the
 	// message itself carries ("Password: 4512").

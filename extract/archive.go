@@ -24,25 +24,25 @@ func (w *walker) opener(sniffed, name, declared string, data []byte) opener {
 	case "application/zip", "application/x-zip-compressed":
 		return openZip
 	case "application/x-7z-compressed":
-		return openMholt("7z")
+		return w.third(openMholt("7z"))
 	case "application/vnd.rar", "application/x-rar-compressed":
-		return openMholt("rar")
+		return w.third(openMholt("rar"))
 	case "application/x-tar":
-		return openMholt("tar")
+		return w.third(openMholt("tar"))
 	case "application/gzip", "application/x-gzip":
-		return openCompressed(archives.Gz{}, "gzip", ".gz", ".tgz")
+		return w.third(openCompressed(archives.Gz{}, "gzip", ".gz", ".tgz"))
 	case "application/x-bzip2":
-		return openCompressed(archives.Bz2{}, "bzip2", ".bz2", ".tbz")
+		return w.third(openCompressed(archives.Bz2{}, "bzip2", ".bz2", ".tbz"))
 	case "application/x-xz":
-		return openCompressed(archives.Xz{}, "xz", ".xz", ".txz")
+		return w.third(openCompressed(archives.Xz{}, "xz", ".xz", ".txz"))
 	case "application/zstd":
-		return openCompressed(archives.Zstd{}, "zstd", ".zst", ".tzst")
+		return w.third(openCompressed(archives.Zstd{}, "zstd", ".zst", ".tzst"))
 	case "application/x-lz4":
-		return openCompressed(archives.Lz4{}, "lz4", ".lz4")
+		return w.third(openCompressed(archives.Lz4{}, "lz4", ".lz4"))
 	case "application/lzip", "application/x-lzip":
-		return openCompressed(archives.Lzip{}, "lzip", ".lz")
+		return w.third(openCompressed(archives.Lzip{}, "lzip", ".lz"))
 	case "application/x-iso9660-image":
-		return openISO
+		return w.third(openISO)
 	case "application/vnd.ms-cab-compressed", "application/x-udf-image", "application/x-vhd", "application/x-vhdx",
 		"application/x-fat-image", "application/x-apple-diskimage":
 		return unsupported(sniffed)
@@ -53,7 +53,7 @@ func (w *walker) opener(sniffed, name, declared string, data []byte) opener {
 		return openTNEF
 	}
 	if isEncryptedOffice(data) {
-		return openOffice
+		return w.third(openOffice)
 	}
 	if len(zipEnds(data)) > 0 {
 		// Prefixed archives (self-extracting, or junk prepended to dodge

@@ -10,19 +10,32 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/airlockmail/airlock/config"
 )
 
-// Isolator runs walks in child processes with a memory cap and a
-// wall-clock kill, so that a library loop that never reads (which no
-// deadline can interrupt inside this process) costs one killed child, not
-// the process that talks to the MTA. The children are this same binary
-// started with Args (e.g. `airlock extract-worker`), which calls
-// ServeWorker; they are kept and reused, so a message costs a pipe round
-// trip, not a process start.
+// Isolator keeps third-party decompressors out of the process that talks
+// to the MTA. A message is walked here — the MIME, TNEF and header code is
+// the project's own, bounded, fuzzed and panic-safe — and only containers
+// opened by other people's code (7z, RAR, tar, compressed streams, ISO
+// images, encrypted Office packages) go to child processes with a memory
+// cap and a wall-clock kill, so a library loop that never reads (which no
+// deadline can interrupt in-process) or that allocates without bound costs
+// one killed child: the container is listed `limit=time` or
+// `limit=memory`, and the message is unscannable, never clean.
+//
+// The children are this same binary started with Args (e.g. `airlock
+// extract-worker`), which calls ServeWorker. There are at most Size of
+// them; they are started once and reused, and a walk that finds them all
+// busy waits for one: a worker is never started and killed per message.
 type Isolator struct {
 	// Path of the binary, usually os.Executable().
 	Path string
@@ -33,22 +46,54 @@ type Isolator struct {
 	// MemoryBytes caps each child's heap (soft) and address space (hard,
 	// plus 1 GiB for the runtime's reservations). Default 1 GiB.
 	MemoryBytes int64
-	// MaxIdle is how many idle children are kept. Default 4.
-	MaxIdle int
-	// MaxUses retires a child after this many walks. Default 500.
+	// Size is how many children may run at once; more walks wait for
+	// one. Default 2 × GOMAXPROCS, at least 4.
+	Size int
+	// MaxUses retires a child after this many walks. Default 10,000.
 	MaxUses int
+	// Starts counts the children started (airlock_extract_worker_starts_total).
+	Starts atomic.Int64
 
 	mu     sync.Mutex
 	idle   []*worker
+	slots  chan struct{}
 	closed bool
 }
 
 type worker struct {
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  *bufio.Reader
-	uses int
-	done chan struct{} // closed when the process has exited
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	uses   int
+	done   chan struct{} // closed when the process has exited
+	stderr *tailBuffer   // the end of what the child said before dying
+}
+
+// tailBuffer keeps the first and the last bytes written to it: the Go
+// runtime names a fatal error ("out of memory") on its first line and a
+// panic's cause on its last.
+type tailBuffer struct {
+	mu         sync.Mutex
+	head, tail []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	if n := min(len(p), 2048-len(t.head)); n > 0 {
+		t.head = append(t.head, p[:n]...)
+	}
+	t.tail = append(t.tail, p...)
+	if len(t.tail) > 2048 {
+		t.tail = t.tail[len(t.tail)-2048:]
+	}
+	t.mu.Unlock()
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.head) + "\n" + string(t.tail)
 }
 
 // workerRequest precedes the message on the child's stdin.
@@ -56,6 +101,9 @@ type workerRequest struct {
 	Options Options `json:"options"`
 	File    string  `json:"file,omitempty"` // set: WalkFile with this name
 	Memory  int64   `json:"memory"`
+	// Password is being tried on the container (passwords.go); it crosses
+	// only this pipe and is never logged.
+	Password string `json:"password,omitempty"`
 }
 
 // workerFile carries File.Data, which File's own JSON leaves out.
@@ -71,14 +119,58 @@ type workerResult struct {
 	Error    string       `json:"error,omitempty"`
 }
 
-// Walk is Walk in a child process.
+// Walk is Walk with third-party containers opened in child processes.
 func (iso *Isolator) Walk(ctx context.Context, msg []byte, opts Options) (*Result, error) {
-	return iso.run(ctx, "", msg, opts)
+	w, cancel := newWalker(ctx, opts)
+	defer cancel()
+	w.iso = iso
+	return w.walkMessage(ctx, msg)
 }
 
-// WalkFile is WalkFile in a child process.
+// WalkFile is WalkFile with third-party containers opened in child
+// processes.
 func (iso *Isolator) WalkFile(ctx context.Context, name string, data []byte, opts Options) (*Result, error) {
-	return iso.run(ctx, name, data, opts)
+	w, cancel := newWalker(ctx, opts)
+	defer cancel()
+	w.iso = iso
+	return w.walkFile(ctx, name, data)
+}
+
+// third routes a container opened by third-party code to a child when
+// the walk is isolated.
+func (w *walker) third(o opener) opener {
+	if w.iso == nil {
+		return o
+	}
+	return (*walker).isolated
+}
+
+// isolated lists a container in a child process, with what is left of
+// this walk's budgets, and splices its members in under the container.
+func (w *walker) isolated(at string, depth int, data []byte) containerFailure {
+	lim := w.lim
+	lim.MaxDepth = max(1, w.lim.MaxDepth-depth+1)
+	lim.MaxFiles = max(1, w.lim.MaxFiles-len(w.res.Files)+1)
+	lim.MaxTotalBytes = max(1, w.lim.MaxTotalBytes-config.ByteSize(w.total))
+	if dl, ok := w.ctx.Deadline(); ok {
+		lim.Timeout = max(50*time.Millisecond, time.Until(dl))
+	}
+	name := path.Base(at)
+	r, err := w.iso.run(w.ctx, name, data, Options{Limits: lim, KeepData: w.keep}, w.password)
+	if err != nil || len(r.Files) == 0 {
+		return containerFailure{problem: "walk time limit reached inside this archive", flags: Flags{Limit: "time"}}
+	}
+	top := r.Files[0]
+	for _, f := range r.Files[1:] {
+		f.Path = at + strings.TrimPrefix(f.Path, top.Path)
+		f.Depth += depth - 1
+		w.total += f.Size
+		w.res.Files = append(w.res.Files, f)
+	}
+	for _, p := range r.Problems {
+		w.problem("%s: %s", at, p)
+	}
+	return containerFailure{problem: top.Problem, flags: top.Flags}
 }
 
 // Close stops the idle children; walks in flight finish on theirs.
@@ -99,7 +191,34 @@ func (iso *Isolator) memory() int64 {
 	return 1 << 30
 }
 
-func (iso *Isolator) get() (*worker, error) {
+func (iso *Isolator) size() int {
+	if iso.Size > 0 {
+		return iso.Size
+	}
+	return max(4, 2*runtime.GOMAXPROCS(0))
+}
+
+// get waits for a free slot, then reuses an idle child or starts one.
+func (iso *Isolator) get(ctx context.Context) (*worker, error) {
+	iso.mu.Lock()
+	if iso.slots == nil {
+		iso.slots = make(chan struct{}, iso.size())
+	}
+	slots := iso.slots
+	iso.mu.Unlock()
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	w, err := iso.idleOrNew()
+	if err != nil {
+		<-slots
+	}
+	return w, err
+}
+
+func (iso *Isolator) idleOrNew() (*worker, error) {
 	iso.mu.Lock()
 	for len(iso.idle) > 0 {
 		w := iso.idle[len(iso.idle)-1]
@@ -116,7 +235,8 @@ func (iso *Isolator) get() (*worker, error) {
 	cmd := exec.Command(iso.Path, iso.Args...)
 	cmd.Env = append(os.Environ(), iso.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = io.Discard
+	tail := &tailBuffer{}
+	cmd.Stderr = tail
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -128,21 +248,20 @@ func (iso *Isolator) get() (*worker, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start extract worker: %w", err)
 	}
-	w := &worker{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 64<<10), done: make(chan struct{})}
+	iso.Starts.Add(1)
+	w := &worker{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 64<<10), done: make(chan struct{}), stderr: tail}
 	go func() { cmd.Wait(); close(w.done) }()
 	return w, nil
 }
 
+// put returns a healthy child to the pool and frees its slot.
 func (iso *Isolator) put(w *worker) {
-	maxIdle, maxUses := iso.MaxIdle, iso.MaxUses
-	if maxIdle <= 0 {
-		maxIdle = 4
-	}
+	maxUses := iso.MaxUses
 	if maxUses <= 0 {
-		maxUses = 500
+		maxUses = 10000
 	}
 	iso.mu.Lock()
-	if !iso.closed && w.uses < maxUses && len(iso.idle) < maxIdle {
+	if !iso.closed && w.uses < maxUses {
 		iso.idle = append(iso.idle, w)
 		w = nil
 	}
@@ -150,6 +269,13 @@ func (iso *Isolator) put(w *worker) {
 	if w != nil {
 		w.kill()
 	}
+	<-iso.slots
+}
+
+// discard kills a child that failed and frees its slot.
+func (iso *Isolator) discard(w *worker) {
+	w.kill()
+	<-iso.slots
 }
 
 func (w *worker) kill() {
@@ -159,13 +285,18 @@ func (w *worker) kill() {
 	w.in.Close()
 }
 
-func (iso *Isolator) run(ctx context.Context, name string, data []byte, opts Options) (*Result, error) {
+// run walks one file in a child: the whole walk, bounded by the walk's
+// timeout plus a grace after which the child is killed.
+func (iso *Isolator) run(ctx context.Context, name string, data []byte, opts Options, password string) (*Result, error) {
 	opts.Limits = withDefaults(opts.Limits)
 	wall := opts.Limits.Timeout + 2*time.Second
 
-	w, err := iso.get()
+	w, err := iso.get(ctx)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
-		return failedWalk(name, data, err.Error(), false), nil
+		return failedWalk(name, data, err.Error(), ""), nil
 	}
 	w.uses++
 	type answer struct {
@@ -175,7 +306,7 @@ func (iso *Isolator) run(ctx context.Context, name string, data []byte, opts Opt
 	ch := make(chan answer, 1)
 	go func() {
 		var a answer
-		a.err = writeFrame(w.in, workerRequest{Options: opts, File: name, Memory: iso.memory()}, data)
+		a.err = writeFrame(w.in, workerRequest{Options: opts, File: orTop(name), Memory: iso.memory(), Password: password}, data)
 		if a.err == nil {
 			a.err = readAnswer(w.out, &a.wr)
 		}
@@ -186,12 +317,23 @@ func (iso *Isolator) run(ctx context.Context, name string, data []byte, opts Opt
 	select {
 	case a := <-ch:
 		if a.err != nil || a.wr.Error != "" {
-			w.kill()
-			why := a.wr.Error
+			iso.discard(w)
+			why, limit := a.wr.Error, ""
 			if a.err != nil {
 				why = a.err.Error()
+				// the child died: the Go runtime says why on stderr
+				select {
+				case <-w.done:
+				case <-time.After(time.Second):
+				}
+				switch tail := w.stderr.String(); {
+				case strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory"):
+					why, limit = "out of memory", "memory"
+				case tail != "":
+					why += ": " + lastLine(tail)
+				}
 			}
-			return failedWalk(name, data, why, false), nil
+			return failedWalk(name, data, why, limit), nil
 		}
 		iso.put(w)
 		r := &Result{Subject: a.wr.Subject, Problems: a.wr.Problems, Files: make([]File, len(a.wr.Files))}
@@ -203,10 +345,10 @@ func (iso *Isolator) run(ctx context.Context, name string, data []byte, opts Opt
 		}
 		return r, nil
 	case <-timer.C:
-		w.kill()
-		return failedWalk(name, data, fmt.Sprintf("killed after %s", wall), true), nil
+		iso.discard(w)
+		return failedWalk(name, data, fmt.Sprintf("killed after %s", wall), "time"), nil
 	case <-ctx.Done():
-		w.kill()
+		iso.discard(w)
 		return nil, ctx.Err()
 	}
 }
@@ -214,11 +356,11 @@ func (iso *Isolator) run(ctx context.Context, name string, data []byte, opts Opt
 // failedWalk is the answer when the child died, was killed or spoke
 // nonsense: the message is unscannable as a whole, so policy holds it and
 // never passes it as clean.
-func failedWalk(name string, data []byte, why string, killed bool) *Result {
+func failedWalk(name string, data []byte, why, limit string) *Result {
 	msg := "inspection worker failed: " + why
 	f := File{Path: orTop(name), Name: name, Category: "other", Size: int64(len(data)), Depth: 1, Problem: msg}
-	if killed {
-		f.Flags.Limit = "time"
+	if limit != "" {
+		f.Flags.Limit = limit
 	} else {
 		f.Flags.Corrupt = true
 	}
@@ -307,13 +449,16 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 		if testHookWalk != nil {
 			testHookWalk(msg)
 		}
+		w, cancel := newWalker(context.Background(), req.Options)
+		w.password = req.Password
 		var r *Result
 		var err error
 		if req.File != "" {
-			r, err = WalkFile(context.Background(), req.File, msg, req.Options)
+			r, err = w.walkFile(context.Background(), req.File, msg)
 		} else {
-			r, err = Walk(context.Background(), msg, req.Options)
+			r, err = w.walkMessage(context.Background(), msg)
 		}
+		cancel()
 		wr := workerResult{}
 		if err != nil {
 			wr.Error = err.Error()
@@ -335,4 +480,16 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 			return err
 		}
 	}
+}
+
+// lastLine is the last non-empty line of s, bounded.
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
 }

@@ -76,6 +76,9 @@ type walker struct {
 	textBytes int
 	locked    []locked
 	password  string
+	// iso, when set, walks third-party containers in child processes
+	// (isolate.go); nil walks them here (in a child, or isolation off).
+	iso *Isolator
 }
 
 type pwConfig struct {
@@ -126,6 +129,10 @@ func newWalker(ctx context.Context, opts Options) (*walker, context.CancelFunc) 
 func Walk(ctx context.Context, msg []byte, opts Options) (*Result, error) {
 	w, cancel := newWalker(ctx, opts)
 	defer cancel()
+	return w.walkMessage(ctx, msg)
+}
+
+func (w *walker) walkMessage(ctx context.Context, msg []byte) (*Result, error) {
 	w.guard("message", func() {
 		w.res.Subject = w.message(msg, "", 0)
 		w.texts = append([]string{w.res.Subject}, w.texts...)
@@ -142,6 +149,10 @@ func Walk(ctx context.Context, msg []byte, opts Options) (*Result, error) {
 func WalkFile(ctx context.Context, name string, data []byte, opts Options) (*Result, error) {
 	w, cancel := newWalker(ctx, opts)
 	defer cancel()
+	return w.walkFile(ctx, name, data)
+}
+
+func (w *walker) walkFile(ctx context.Context, name string, data []byte) (*Result, error) {
 	w.guard(name, func() {
 		w.blob(blobInfo{path: safeName(name, "file"), name: name, depth: 1}, data, Flags{}, "")
 		w.unlock()
@@ -296,7 +307,7 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 		}
 		fail.note = joinProblem(fail.note, fmt.Sprintf("a %s archive starts at offset %d: its members are listed too", s.kind, s.at))
 		var sf containerFailure
-		if crashed := w.guard(bi.path, func() { sf = openMholt(s.kind)(w, bi.path, bi.depth, data[s.at:]) }); crashed != "" {
+		if crashed := w.guard(bi.path, func() { sf = w.third(openMholt(s.kind))(w, bi.path, bi.depth, data[s.at:]) }); crashed != "" {
 			sf = containerFailure{problem: crashed, flags: Flags{Corrupt: true}}
 		}
 		// A self-extractor's stub is judged as the executable it is; a

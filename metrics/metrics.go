@@ -108,6 +108,18 @@ func New(reg prometheus.Registerer) *Set {
 	return s
 }
 
+// ExtractWorkerStarts exports how many extract worker processes were
+// started (count returns the running total): with a pool sized to the
+// concurrency it stays at the pool size; a steady rise means workers die
+// (killed for time or memory) or are recycled.
+func (s *Set) ExtractWorkerStarts(count func() int64) {
+	if s == nil {
+		return
+	}
+	s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: "extract_worker_starts_total",
+		Help: "Extract worker processes started (third-party decompressors run in them)."}, func() float64 { return float64(count()) }))
+}
+
 // Decision counts one message seen by the gate with its decision.
 func (s *Set) Decision(decision string) {
 	if s == nil {

@@ -226,6 +226,7 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		}
 		iso := &extract.Isolator{Path: exe, Args: []string{"extract-worker"}}
 		defer iso.Close()
+		o.track.Metrics().ExtractWorkerStarts(iso.Starts.Load)
 		walker = iso
 	}
 	g, err := gate.New(gate.Config{Policy: pol, Extract: c.Extract, Retention: api.Retention(c.Sandbox.Retention),

@@ -50,6 +50,9 @@ func NewTrack(m *metrics.Set) *Track {
 	return &Track{m: m, now: time.Now, uploaded: map[string]time.Time{}, verdicted: map[string]time.Time{}}
 }
 
+// Metrics is the set this Track records into (nil when none).
+func (t *Track) Metrics() *metrics.Set { return t.m }
+
 // LogDecisions makes the Decider wrapper write one line per message
 // decided: the audit trail an operator greps by queue id.
 func (t *Track) LogDecisions(log *slog.Logger) *Track {
