@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"path"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,10 +56,36 @@ type Isolator struct {
 	// Starts counts the children started (airlock_extract_worker_starts_total).
 	Starts atomic.Int64
 
-	mu     sync.Mutex
-	idle   []*worker
-	slots  chan struct{}
-	closed bool
+	mu      sync.Mutex
+	idle    []*worker
+	live    map[*worker]bool
+	exitCPU time.Duration // user+system time of children that have exited
+	slots   chan struct{}
+	closed  bool
+}
+
+// CPU is the user and system time the children have used, the running
+// ones included (read from /proc): the benchmark adds it to the filter's
+// own.
+func (iso *Isolator) CPU() time.Duration {
+	iso.mu.Lock()
+	defer iso.mu.Unlock()
+	total := iso.exitCPU
+	for w := range iso.live {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", w.cmd.Process.Pid))
+		if err != nil {
+			continue
+		}
+		// fields after the command name in parentheses: utime, stime are
+		// the 12th and 13th (clock ticks, 100 a second on Linux)
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			total += time.Duration(u+s) * 10 * time.Millisecond
+		}
+	}
+	return total
 }
 
 type worker struct {
@@ -250,7 +278,22 @@ func (iso *Isolator) idleOrNew() (*worker, error) {
 	}
 	iso.Starts.Add(1)
 	w := &worker{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 64<<10), done: make(chan struct{}), stderr: tail}
-	go func() { cmd.Wait(); close(w.done) }()
+	iso.mu.Lock()
+	if iso.live == nil {
+		iso.live = map[*worker]bool{}
+	}
+	iso.live[w] = true
+	iso.mu.Unlock()
+	go func() {
+		cmd.Wait()
+		iso.mu.Lock()
+		delete(iso.live, w)
+		if ps := cmd.ProcessState; ps != nil {
+			iso.exitCPU += ps.UserTime() + ps.SystemTime()
+		}
+		iso.mu.Unlock()
+		close(w.done)
+	}()
 	return w, nil
 }
 

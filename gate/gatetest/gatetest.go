@@ -39,6 +39,9 @@ type Options struct {
 	Webhook string
 	// NoSandbox starts without sandboxd (StartSandbox starts it later).
 	NoSandbox bool
+	// Walker walks messages for the gate (an *extract.Isolator, as
+	// `airlock all` runs with extract.isolate on); nil walks in-process.
+	Walker gate.Walker
 }
 
 // NewGate builds a gate on this back end's store, sandbox and key, as
@@ -51,7 +54,7 @@ func (e *Env) NewGate(node string) *gate.Gate {
 		e.T.Fatal(err)
 	}
 	g, err := gate.New(gate.Config{Policy: pol, Extract: e.Config.Extract, ReleaseKey: e.ReleaseKey, Node: node,
-		Relookup: 500 * time.Millisecond, Alerts: e.Alerts}, e.Client, e.Store, e.log)
+		Relookup: 500 * time.Millisecond, Alerts: e.Alerts, Walker: e.walker}, e.Client, e.Store, e.log)
 	if err != nil {
 		e.T.Fatal(err)
 	}
@@ -71,6 +74,7 @@ type Env struct {
 	Client     *client.Client
 
 	log      *slog.Logger
+	walker   gate.Walker
 	sbxAddr  string
 	mu       sync.Mutex
 	sbxStop  func()
@@ -118,7 +122,7 @@ func Start(t testing.TB, o Options) *Env {
 	if o.NextHop != "" {
 		c.Deliver.NextHop = o.NextHop
 	}
-	e := &Env{T: t, Config: c, log: Logger(), storeDir: c.DataDir}
+	e := &Env{T: t, Config: c, log: Logger(), storeDir: c.DataDir, walker: o.Walker}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
