@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -36,6 +37,10 @@ type Sender interface {
 // Stats count what the loop did (for metrics and tests).
 type Stats struct {
 	Delivered, Quarantined, Failed, Retried, LeaseLost atomic.Int64
+	// Panicked counts messages whose handling panicked (a bug): logged
+	// with the stack and counted in airlock_panics_recovered_total; the
+	// message's lease lapses and it is tried again.
+	Panicked atomic.Int64
 }
 
 // Loop is one node's release loop.
@@ -211,11 +216,27 @@ func findings(m *holdqueue.Message) string {
 	return strings.Join(parts, "; ")
 }
 
+// actSafely is act with a panic turned into a logged stack: one bad
+// message (or a bug in delivery) costs that message a lease period, never
+// a worker or the message itself.
+func (l *Loop) actSafely(ctx context.Context, c *holdqueue.Claimed, log *slog.Logger) (outcome holdqueue.Outcome, retryAt time.Time, reply string, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("release panicked on a message; its lease will lapse and it will be tried again",
+				"panic", r, "stack", string(debug.Stack()))
+			ok = false
+		}
+	}()
+	outcome, retryAt, reply = l.act(ctx, c, log)
+	return outcome, retryAt, reply, true
+}
+
 // handle acts on one claimed message, renewing the lease meanwhile.
 func (l *Loop) handle(ctx context.Context, c *holdqueue.Claimed) {
 	id := c.Lease.ID
 	log := l.log.With("queue_id", id, "node", l.node)
 	dctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a panic below must not leave the renewer running
 	renewDone := make(chan struct{})
 	lease := c.Lease
 	go func() {
@@ -238,9 +259,15 @@ func (l *Loop) handle(ctx context.Context, c *holdqueue.Claimed) {
 			}
 		}
 	}()
-	outcome, retryAt, reply := l.act(dctx, c, log)
+	outcome, retryAt, reply, ok := l.actSafely(dctx, c, log)
 	cancel()
 	<-renewDone
+	if !ok {
+		// Nothing is recorded: the lease lapses and this or another node
+		// claims the message again. The worker lives on.
+		l.Stats.Panicked.Add(1)
+		return
+	}
 	// Record even when shutting down: an outcome not recorded means the
 	// message waits for its lease and may be sent twice.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,8 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -338,4 +341,82 @@ func TestBackoff(t *testing.T) {
 			t.Errorf("attempts %d: %s, want about %s", tc.attempts, d, tc.base)
 		}
 	}
+}
+
+// panicOnce is a test double of the next hop: it panics on the first
+// delivery of the message whose subject it names, and hands every other
+// delivery to the real SMTP client.
+type panicOnce struct {
+	next    Sender
+	subject string
+	done    atomic.Bool
+}
+
+func (p *panicOnce) Send(ctx context.Context, env deliver.Envelope, data []byte, s deliver.Stamp) (*deliver.Result, error) {
+	if bytes.Contains(data, []byte("Subject: "+p.subject+"\r\n")) && p.done.CompareAndSwap(false, true) {
+		panic("injected: next hop double blew up")
+	}
+	return p.next.Send(ctx, env, data, s)
+}
+
+// A delivery that panics costs its message one lease, not the worker and
+// not the message: the stack is logged, the panic counted, the message
+// delivered once the lease lapses, and the one worker goes on to the next
+// message.
+func TestReleasePanicDoesNotStrand(t *testing.T) {
+	var logs syncBuffer
+	keys, err := holdqueue.LoadKeys(filepath.Join(t.TempDir(), "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := holdqueue.OpenBolt(filepath.Join(t.TempDir(), "hq.db"), keys, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	sink := smtpsink.Start(t, smtpsink.Options{})
+	rc := testRelease()
+	rc.Workers, rc.Lease = 1, time.Second
+	pol := config.DefaultPolicy()
+	pol.Hold.TimeoutAction = config.ActionDeliver
+	loop := New(store, &panicOnce{next: testDeliverer(t, sink.Addr()), subject: "message 1"}, pol, rc, "node-a",
+		slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { loop.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	e := &env{store: store, sink: sink, loop: loop}
+
+	past := time.Now().Add(-time.Second) // deadline passed: the timeout action delivers
+	first := hold(t, store, message(1, past, sha("slow")))
+	e.waitState(t, first, holdqueue.Delivered)
+	second := hold(t, store, message(2, past, sha("slow")))
+	e.waitState(t, second, holdqueue.Delivered)
+	if n := loop.Stats.Panicked.Load(); n != 1 {
+		t.Errorf("Panicked = %d, want 1", n)
+	}
+	if got := len(sink.Messages()); got != 2 {
+		t.Errorf("sink has %d messages, want 2", got)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "injected: next hop double blew up") || !strings.Contains(out, "release.(*Loop).actSafely") {
+		t.Errorf("panic not logged with its stack:\n%s", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
