@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/airlockmail/airlock/extract"
 	"github.com/airlockmail/airlock/holdqueue"
 	"github.com/airlockmail/airlock/sandboxd/api"
@@ -132,13 +134,11 @@ func summarize(f *api.File) string {
 	return oneLine(strings.Join(parts, ", "))
 }
 
-// cache keeps final verdicts for a while; bounded, oldest dropped first.
+// cache keeps final verdicts for a while: at most max hashes, the least
+// recently used dropped first (hashicorp/golang-lru), each trusted for ttl.
 type cache struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration
-	m     map[string]cacheEntry
-	order []string
+	ttl time.Duration
+	lru *lru.Cache[string, cacheEntry]
 }
 
 type cacheEntry struct {
@@ -147,13 +147,15 @@ type cacheEntry struct {
 }
 
 func newCache(max int, ttl time.Duration) *cache {
-	return &cache{max: max, ttl: ttl, m: map[string]cacheEntry{}}
+	l, err := lru.New[string, cacheEntry](max)
+	if err != nil { // only for max <= 0, which Config's default rules out
+		l, _ = lru.New[string, cacheEntry](1)
+	}
+	return &cache{ttl: ttl, lru: l}
 }
 
 func (c *cache) get(sha string, now time.Time) (judged, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[sha]
+	e, ok := c.lru.Get(sha)
 	if !ok || now.After(e.exp) {
 		return judged{}, false
 	}
@@ -161,28 +163,7 @@ func (c *cache) get(sha string, now time.Time) (judged, bool) {
 }
 
 func (c *cache) put(j judged, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[j.sha]; !ok {
-		c.order = append(c.order, j.sha)
-	}
-	c.m[j.sha] = cacheEntry{j: j, exp: now.Add(c.ttl)}
-	for len(c.m) > c.max && len(c.order) > 0 {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
-	}
-	if len(c.order) > 2*c.max {
-		// Compact: entries re-put leave duplicates behind.
-		kept := c.order[:0]
-		seen := map[string]bool{}
-		for _, s := range c.order {
-			if _, ok := c.m[s]; ok && !seen[s] {
-				seen[s] = true
-				kept = append(kept, s)
-			}
-		}
-		c.order = kept
-	}
+	c.lru.Add(j.sha, cacheEntry{j: j, exp: now.Add(c.ttl)})
 }
 
 // waiters hands verdict events to the messages waiting inline for them.
