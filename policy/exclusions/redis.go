@@ -24,7 +24,10 @@ type Redis struct {
 }
 
 // OpenRedis uses rdb (which stays the caller's) under prefix (the hold
-// queue's prefix; default airlock).
+// queue's prefix; default airlock). It returns once Redis has confirmed
+// the subscription to the change channel (or after subscribeWait, with a
+// warning, when Redis is down: go-redis subscribes when it comes back), so
+// a change published after OpenRedis returns is never missed.
 func OpenRedis(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Redis {
 	if prefix == "" {
 		prefix = "airlock"
@@ -32,15 +35,23 @@ func OpenRedis(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Redi
 	p := "{" + prefix + "}:"
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Redis{rdb: rdb, key: p + "exclusions", topic: p + "exclusions:changed", n: notify.New(), stop: stop, log: log}
-	go s.listen(ctx)
+	ps := rdb.Subscribe(ctx, s.topic)
+	wctx, cancel := context.WithTimeout(ctx, subscribeWait)
+	if _, err := ps.Receive(wctx); err != nil {
+		log.Warn("exclusions: subscription to the change channel not confirmed yet; changes reach this node at its next re-read", "err", err)
+	}
+	cancel()
+	go s.listen(ctx, ps)
 	return s
 }
+
+// subscribeWait bounds how long OpenRedis waits for Redis to confirm.
+const subscribeWait = 5 * time.Second
 
 // listen relays the channel to local subscribers; go-redis resubscribes
 // by itself after a reconnect, and Watch's periodic re-read covers what
 // was published meanwhile.
-func (s *Redis) listen(ctx context.Context) {
-	ps := s.rdb.Subscribe(ctx, s.topic)
+func (s *Redis) listen(ctx context.Context, ps *redis.PubSub) {
 	defer ps.Close()
 	ch := ps.Channel()
 	for {
