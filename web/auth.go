@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
 
 	"github.com/airlockmail/airlock/config"
 )
@@ -50,9 +51,12 @@ type session struct {
 	expires time.Time
 }
 
+// attempts is one client address's allowance of failed logins: a token
+// bucket of LoginAttempts tokens refilled over LoginWindow
+// (golang.org/x/time/rate); each failure takes one.
 type attempts struct {
-	n     int
-	since time.Time
+	lim  *rate.Limiter
+	last time.Time
 }
 
 // auth holds users, sessions (in memory: a restart logs everyone out) and
@@ -150,28 +154,28 @@ func (a *auth) limited(ip string, now time.Time) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	f := a.failed[ip]
-	if f == nil || now.Sub(f.since) > a.cfg.LoginWindow {
-		return false
-	}
-	return f.n >= a.cfg.LoginAttempts
+	return f != nil && f.lim.TokensAt(now) < 1
 }
 
 func (a *auth) fail(ip string, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.failed) > 10000 {
+		// Addresses quiet for a whole window have a full bucket again.
 		for k, f := range a.failed {
-			if now.Sub(f.since) > a.cfg.LoginWindow {
+			if now.Sub(f.last) > a.cfg.LoginWindow {
 				delete(a.failed, k)
 			}
 		}
 	}
 	f := a.failed[ip]
-	if f == nil || now.Sub(f.since) > a.cfg.LoginWindow {
-		f = &attempts{since: now}
+	if f == nil {
+		every := a.cfg.LoginWindow / time.Duration(a.cfg.LoginAttempts)
+		f = &attempts{lim: rate.NewLimiter(rate.Every(every), a.cfg.LoginAttempts)}
 		a.failed[ip] = f
 	}
-	f.n++
+	f.lim.AllowN(now, 1)
+	f.last = now
 }
 
 // check verifies a user's password in constant time per attempt.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/holdqueue"
@@ -259,5 +260,30 @@ func TestSafeNext(t *testing.T) {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The failed-login allowance is a token bucket: LoginAttempts failures in
+// a row are allowed, the next is refused, and one attempt comes back every
+// LoginWindow/LoginAttempts.
+func TestLoginBucketRefills(t *testing.T) {
+	cfg := config.DefaultWeb()
+	cfg.LoginAttempts, cfg.LoginWindow = 3, 3*time.Minute
+	a := &auth{cfg: cfg, failed: map[string]*attempts{}}
+	now := time.Now()
+	for i := 0; i < 3; i++ {
+		if a.limited("192.0.2.1", now) {
+			t.Fatalf("limited after %d failures", i)
+		}
+		a.fail("192.0.2.1", now)
+	}
+	if !a.limited("192.0.2.1", now) {
+		t.Fatal("not limited after 3 failures")
+	}
+	if a.limited("192.0.2.2", now) {
+		t.Fatal("another address limited")
+	}
+	if a.limited("192.0.2.1", now.Add(61*time.Second)) == true {
+		t.Error("no attempt back after a minute (window/attempts)")
 	}
 }
