@@ -447,12 +447,22 @@ func (a *Alerts) List() []Alert {
 	return append([]Alert(nil), a.recent...)
 }
 
-// post sends one alert, retrying a few times on failure.
+// post sends one alert, retrying a few times on failure. Close stops the
+// retries (and a post in flight): the alert itself is already stored.
 func (a *Alerts) post(al Alert) {
 	body, _ := json.Marshal(al)
 	delay := 500 * time.Millisecond
+	stopped, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() {
+		select {
+		case <-a.stop:
+			stop()
+		case <-stopped.Done():
+		}
+	}()
 	for try := 0; try < 4; try++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(stopped, 10*time.Second)
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.cfg.Webhook, bytes.NewReader(body))
 		if err != nil {
 			cancel()
@@ -472,7 +482,12 @@ func (a *Alerts) post(al Alert) {
 			cancel()
 		}
 		a.log.Warn("alert webhook failed", "try", try+1, "err", err)
-		time.Sleep(delay)
+		select {
+		case <-stopped.Done():
+			a.log.Warn("alert webhook: shutting down, no more retries (the alert is kept)")
+			return
+		case <-time.After(delay):
+		}
 		delay *= 2
 	}
 }

@@ -2,9 +2,12 @@ package gate_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,5 +96,45 @@ func TestRetroAlertInHistory(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no retro alert in the history: %+v", m.History)
 		}
+	}
+}
+
+// TestWebhookRetriesStopAtClose: a webhook that keeps failing is retried
+// with backoff, but Close ends the retries instead of waiting them out
+// (the alert itself is stored).
+func TestWebhookRetriesStopAtClose(t *testing.T) {
+	var tries atomic.Int32
+	first := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tries.Add(1)
+		select {
+		case first <- struct{}{}:
+		default:
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	cfg := gate.AlertsConfig{Path: filepath.Join(t.TempDir(), "delivered.db"), Key: make([]byte, 32), Webhook: srv.URL}
+	a, err := gate.OpenAlerts(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := strings.Repeat("cd", 32)
+	a.Record(gate.Delivered{ID: "m1", At: time.Now(), MailFrom: "a@example.net", RcptTo: []string{"bob@example.org"},
+		Files: []gate.DeliveredFile{{Path: "x.doc", SHA256: sha, Verdict: verdict.Clean}}})
+	if als, err := a.Reclassified(sha, verdict.Malicious, verdict.Clean, time.Now(), time.Now()); err != nil || len(als) != 1 {
+		t.Fatalf("reclassified: %d, %v", len(als), err)
+	}
+	<-first
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after := tries.Load()
+	if after >= 4 {
+		t.Errorf("%d tries before Close returned: the retries were waited out", after)
+	}
+	time.Sleep(1200 * time.Millisecond) // longer than the first backoff
+	if n := tries.Load(); n != after {
+		t.Errorf("%d more tries after Close", n-after)
 	}
 }
