@@ -85,6 +85,18 @@ type Decision struct {
 	// Scanned is false when the message was passed without a look at its
 	// files (internal, excluded, released).
 	Scanned bool
+	// Unlocked counts the password-protected files opened with a password
+	// found in the message (never which password): the history and the
+	// decision line say so.
+	Unlocked int
+}
+
+// unlockedNote is what the history adds when Unlocked > 0.
+func (d *Decision) unlockedNote() string {
+	if d.Unlocked == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d password-protected file(s) opened with a password found in the message", d.Unlocked)
 }
 
 // Error is the one SMTP-aware error of the mail path: code, enhanced code,

@@ -186,6 +186,9 @@ func (g *Gate) Decide(ctx context.Context, m *Message) (*Decision, error) {
 		if fd.Verdict != verdict.Unknown {
 			fr.Source = "policy"
 		}
+		if f.Unlocked {
+			d.Unlocked++
+		}
 		if fd.Action == policy.Sandbox {
 			if _, seen := data[f.SHA256]; !seen {
 				toJudge = append(toJudge, f.SHA256)
@@ -240,7 +243,7 @@ func (g *Gate) actsNow(pol *policy.Policy, d *Decision) bool {
 func (g *Gate) finish(ctx context.Context, pol *policy.Policy, m *Message, subject string, d *Decision, log *slog.Logger) (*Decision, error) {
 	if len(d.Pending) > 0 && !g.actsNow(pol, d) {
 		d.Action = Hold
-		d.Reason = fmt.Sprintf("%d file(s) waiting for a verdict", len(d.Pending))
+		d.Reason = fmt.Sprintf("%d file(s) waiting for a verdict", len(d.Pending)) + d.unlockedNote()
 		d.Deadline = g.now().Add(pol.Config().Hold.Timeout)
 		if err := g.hold(ctx, m, subject, d, log); err != nil {
 			return nil, err
@@ -250,20 +253,20 @@ func (g *Gate) finish(ctx context.Context, pol *policy.Policy, m *Message, subje
 	switch a := pol.ActionFor(d.Worst); {
 	case d.Worst == verdict.Unknown || a == config.ActionDeliver:
 		d.Action = Deliver
-		d.Reason = d.verdictLine()
+		d.Reason = d.verdictLine() + d.unlockedNote()
 		d.Headers = []Header{{deliver.FieldVerdict, d.verdictLine()}}
 		g.recordDelivered(ctx, m, subject, d, log)
 		return d, nil
 	case a == config.ActionReject:
 		d.Action = Reject
-		d.Reason = "verdict " + string(d.Worst) + ": " + g.worstFile(d)
+		d.Reason = "verdict " + string(d.Worst) + ": " + g.worstFile(d) + d.unlockedNote()
 		d.Reply = &Error{Code: 550, Enhanced: [3]int{5, 7, 1},
 			Message: oneLine(fmt.Sprintf("message refused: attachment judged %s", d.Worst))}
 		log.Info("rejected", "reason", d.Reason)
 		return d, nil
 	default:
 		d.Action = Quarantine
-		d.Reason = "verdict " + string(d.Worst) + ": " + g.worstFile(d)
+		d.Reason = "verdict " + string(d.Worst) + ": " + g.worstFile(d) + d.unlockedNote()
 		if err := g.hold(ctx, m, subject, d, log); err != nil {
 			return nil, err
 		}

@@ -177,6 +177,11 @@ func (p *Policy) File(f *extract.File) FileDecision {
 	if f.Flags.Any() {
 		return FileDecision{Unscannable, f.Problem, verdict.Unscannable}
 	}
+	if f.Unlocked {
+		// sandboxd could not open it (no password ever leaves the filter);
+		// what it holds was listed and is judged one by one.
+		return FileDecision{Skip, "needed a password; opened with one found in the message: its files are judged one by one", verdict.Unknown}
+	}
 	if f.Container && f.Category == verdict.Other {
 		return FileDecision{Skip, "container: its files are listed and judged one by one", verdict.Unknown}
 	}

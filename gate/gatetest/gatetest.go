@@ -9,6 +9,7 @@ package gatetest
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -42,6 +43,11 @@ type Options struct {
 	// Walker walks messages for the gate (an *extract.Isolator, as
 	// `airlock all` runs with extract.isolate on); nil walks in-process.
 	Walker gate.Walker
+	// Log receives every part's log (nil: Logger()).
+	Log *slog.Logger
+	// SandboxWire, when set, receives every byte sent to sandboxd (the
+	// requests as they cross the socket).
+	SandboxWire io.Writer
 }
 
 // NewGate builds a gate on this back end's store, sandbox and key, as
@@ -75,6 +81,7 @@ type Env struct {
 
 	log      *slog.Logger
 	walker   gate.Walker
+	wire     io.Writer
 	sbxAddr  string
 	mu       sync.Mutex
 	sbxStop  func()
@@ -123,12 +130,16 @@ func Start(t testing.TB, o Options) *Env {
 		c.Deliver.NextHop = o.NextHop
 	}
 	e := &Env{T: t, Config: c, log: Logger(), storeDir: c.DataDir, walker: o.Walker}
+	if o.Log != nil {
+		e.log = o.Log
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.sbxAddr = ln.Addr().String()
+	e.wire = o.SandboxWire
 	e.SandboxURL = "http://" + e.sbxAddr
 	if o.NoSandbox {
 		ln.Close()
@@ -199,9 +210,13 @@ func (e *Env) serveSandbox(ln net.Listener) {
 		e.T.Fatal(err)
 	}
 	done := make(chan struct{})
+	served := ln
+	if e.wire != nil {
+		served = teeListener{ln, e.wire}
+	}
 	go func() {
 		defer close(done)
-		d.Serve(ctx, ln)
+		d.Serve(ctx, served)
 	}()
 	e.mu.Lock()
 	e.sbxStop = func() {
@@ -296,4 +311,29 @@ func (e *Env) Close() {
 			e.T.Logf("close store: %v", err)
 		}
 	}
+}
+
+// teeListener copies what its connections read to w.
+type teeListener struct {
+	net.Listener
+	w io.Writer
+}
+
+func (l teeListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return teeConn{c, l.w}, nil
+}
+
+type teeConn struct {
+	net.Conn
+	w io.Writer
+}
+
+func (c teeConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.w.Write(p[:n])
+	return n, err
 }
