@@ -85,6 +85,13 @@ type Decision struct {
 	// Scanned is false when the message was passed without a look at its
 	// files (internal, excluded, released).
 	Scanned bool
+	// Remove names header fields of the message as received that the
+	// front end must delete before delivering it now (forged
+	// Authentication-Results). A held copy is stored without them.
+	Remove []FieldRef
+	// Exclusion says why a sender exclusion that the message claimed did
+	// not apply ("" when none was claimed, or it applied).
+	Exclusion string
 }
 
 // Error is the one SMTP-aware error of the mail path: code, enhanced code,

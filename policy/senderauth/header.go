@@ -2,6 +2,7 @@ package senderauth
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
@@ -17,6 +18,8 @@ type Field struct {
 	// name (case-insensitive): what a milter's change-header request
 	// names (smfi_chgheader).
 	Index int
+
+	start, end int // byte range in the data, continuation lines included
 }
 
 // Header is a message's header fields in order.
@@ -30,12 +33,15 @@ func ParseHeader(data []byte) Header {
 	var h Header
 	count := map[string]int{}
 	var cur *Field
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
+	pos := 0
+	for pos < len(data) {
+		start := pos
+		line := data[pos:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+			pos += i + 1
 		} else {
-			data = nil
+			pos = len(data)
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		if len(line) == 0 {
@@ -44,6 +50,7 @@ func ParseHeader(data []byte) Header {
 		if line[0] == ' ' || line[0] == '\t' {
 			if cur != nil {
 				cur.Value += " " + strings.TrimSpace(string(line))
+				cur.end = pos
 			}
 			continue
 		}
@@ -55,10 +62,31 @@ func ParseHeader(data []byte) Header {
 		name := strings.TrimRight(string(line[:i]), " \t")
 		key := strings.ToLower(name)
 		count[key]++
-		h = append(h, Field{Name: name, Value: strings.TrimSpace(string(line[i+1:])), Index: count[key]})
+		h = append(h, Field{Name: name, Value: strings.TrimSpace(string(line[i+1:])), Index: count[key], start: start, end: pos})
 		cur = &h[len(h)-1]
 	}
 	return h
+}
+
+// Remove returns data without the fields named by (name, index), read
+// the way ParseHeader reads them. The body and every other byte are kept.
+func Remove(data []byte, fields []Field) []byte {
+	if len(fields) == 0 {
+		return data
+	}
+	drop := map[string]bool{}
+	for _, f := range fields {
+		drop[strings.ToLower(f.Name)+"\x00"+strconv.Itoa(f.Index)] = true
+	}
+	out := make([]byte, 0, len(data))
+	last := 0
+	for _, f := range ParseHeader(data) {
+		if drop[strings.ToLower(f.Name)+"\x00"+strconv.Itoa(f.Index)] {
+			out = append(out, data[last:f.start]...)
+			last = f.end
+		}
+	}
+	return append(out, data[last:]...)
 }
 
 // Values returns the values of the fields named name.

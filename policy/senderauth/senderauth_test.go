@@ -266,3 +266,16 @@ func TestHeaderIndex(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+func TestRemove(t *testing.T) {
+	data := []byte("Authentication-Results: ours; dmarc=pass\r\nReceived: x\r\nAUTHENTICATION-RESULTS: ours;\r\n\tdkim=pass\r\nSubject: s\r\n" +
+		"Authentication-Results: ours; spf=pass\r\n\r\nAuthentication-Results: in the body stays\r\n")
+	got := senderauth.Remove(data, []senderauth.Field{{Name: "Authentication-Results", Index: 2}, {Name: "authentication-results", Index: 3}})
+	want := "Authentication-Results: ours; dmarc=pass\r\nReceived: x\r\nSubject: s\r\n\r\nAuthentication-Results: in the body stays\r\n"
+	if string(got) != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+	if got := senderauth.Remove(data, nil); !bytes.Equal(got, data) {
+		t.Error("nothing to remove changed the data")
+	}
+}
