@@ -192,6 +192,11 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		if sbx, err = client.FromConfig(c.Sandbox, c.Path); err != nil {
 			return fmt.Errorf("sandbox client: %w", err)
 		}
+		if c.Web.Listen != "" && c.Web.SandboxTokenFile != "" {
+			if webSbx, err = webSandboxClient(&c); err != nil {
+				return fmt.Errorf("sandbox client (web): %w", err)
+			}
+		}
 	} else {
 		log.Warn("no sandbox.url: every file to judge is held until the timeout action")
 	}
