@@ -12,9 +12,9 @@ import (
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/gate/gatetest"
 	"github.com/airlockmail/airlock/internal/smtpsink"
-	"github.com/airlockmail/airlock/milter"
 	"github.com/airlockmail/airlock/internal/testdns"
 	"github.com/airlockmail/airlock/internal/testpostfix"
+	"github.com/airlockmail/airlock/milter"
 )
 
 // Through the real Postfix: a sender exclusion needs proof (SPF here, the
