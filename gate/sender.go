@@ -46,6 +46,9 @@ func forgedAuthResults(pol *policy.Policy, data []byte) []FieldRef {
 // exclusion was claimed (MAIL FROM or From matches one), note says why it
 // did not apply, for the decision line. No exclusion claimed: no DNS.
 func (g *Gate) senderExcluded(ctx context.Context, pol *policy.Policy, m *Message) (reason, note string) {
+	if !pol.HasSenderExclusions() {
+		return "", ""
+	}
 	mfMatch := pol.SenderExclusion(m.Envelope.MailFrom)
 	from, _ := senderauth.ParseHeader(m.Data).From()
 	fromMatch := pol.SenderExclusion(from)

@@ -142,6 +142,12 @@ func (p *Policy) Excluded(env Envelope) (bool, string) {
 // exclusion applies once the address is proven (SenderAuth).
 func (p *Policy) SenderExclusion(addr string) string { return p.senders.match(addr) }
 
+// HasSenderExclusions reports whether any sender exclusion is configured
+// (none: the gate need not read the From field at all).
+func (p *Policy) HasSenderExclusions() bool {
+	return len(p.senders.addrs) > 0 || len(p.senders.domains) > 0
+}
+
 // SenderAuth is the checker that proves a sender before a sender
 // exclusion applies (built from policy.sender_auth).
 func (p *Policy) SenderAuth() *senderauth.Checker { return p.auth }

@@ -81,6 +81,9 @@ func TestMessageExclusions(t *testing.T) {
 	if p.SenderAuth() == nil {
 		t.Error("no sender checker")
 	}
+	if !p.HasSenderExclusions() || newPolicy(t, nil).HasSenderExclusions() {
+		t.Error("HasSenderExclusions wrong")
+	}
 }
 
 func TestFileDecisions(t *testing.T) {
