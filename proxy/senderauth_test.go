@@ -91,9 +91,10 @@ func TestSenderExclusionNeedsProof(t *testing.T) {
 	ns.TXT("bank.example", "v=spf1 ip4:192.0.2.1 -all")
 	ns.TXT("sel._domainkey.bank.example", "v=DKIM1; k=ed25519; p="+base64.StdEncoding.EncodeToString(pub))
 	ns.TXT("_dmarc.bank.example", "v=DMARC1; p=reject")
+	ns.Silent("slow.example") // DNS that never answers: temperror
 
 	c := gatetest.TestConfig()
-	c.Policy.Exclusions.Senders = []string{"partner.example", "bank.example"}
+	c.Policy.Exclusions.Senders = []string{"partner.example", "bank.example", "slow.example"}
 	c.Policy.SenderAuth.Resolver = ns.Addr
 	c.Policy.SenderAuth.Timeout = 3 * time.Second
 	c.Policy.SenderAuth.TrustedAuthservIDs = []string{"mx.example.org"}
@@ -131,6 +132,7 @@ func TestSenderExclusionNeedsProof(t *testing.T) {
 			append([]byte("Received: from evil\r\n"+forgedAR), eicar("ceo@bank.example", "s forged ar")...), false, "dkim=none"},
 		{"signature broken in transit", "x@elsewhere.example",
 			bytes.Replace(sign(eicar("ceo@bank.example", "s tampered")), []byte("See the attachment."), []byte("See the attachment!"), 1), false, "dkim=fail"},
+		{"DNS times out (temperror)", "x@slow.example", eicar("x@slow.example", "s temperror"), false, "temperror"},
 		{"spf pass for partner.example", "news@partner.example", eicar("news@partner.example", "s spf pass"), true, "spf=pass partner.example"},
 		{"dkim aligned with From bank.example", "bounce@esp.example", sign(eicar("ceo@bank.example", "s dkim pass")), true, "dkim=pass d=bank.example"},
 	}
