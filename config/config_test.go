@@ -122,3 +122,41 @@ func TestByteSize(t *testing.T) {
 		}
 	}
 }
+
+func TestSenderAuthSection(t *testing.T) {
+	c := Default()
+	if sa := c.Policy.SenderAuth; sa.Timeout != 5*time.Second || sa.DKIMAlignment != "relaxed" || sa.Resolver != "" || len(sa.TrustedAuthservIDs) != 0 {
+		t.Errorf("defaults: %+v", sa)
+	}
+	for _, tc := range []struct {
+		yaml string
+		want string // problem prefix, "" for none
+		addr string // ResolverAddr when valid
+	}{
+		{"resolver: 127.0.0.1:5353", "", "127.0.0.1:5353"},
+		{"resolver: 10.0.0.53", "", "10.0.0.53:53"},
+		{"resolver: \"::1\"", "", "[::1]:53"},
+		{"resolver: \"[::1]:5353\"", "", "[::1]:5353"},
+		{"timeout: 0s", "policy.sender_auth.timeout: must be > 0", ""},
+		{"dkim_alignment: loose", "policy.sender_auth.dkim_alignment: must be relaxed or strict", ""},
+		{"trusted_authserv_ids: [\"mx.example.org; x\"]", "policy.sender_auth.trusted_authserv_ids[0]:", ""},
+		{"resolvr: 1.1.1.1", "policy.sender_auth.resolvr: unknown key", ""},
+	} {
+		c, err := Parse([]byte("policy:\n  sender_auth:\n    " + tc.yaml + "\n"))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.yaml, err)
+		case tc.want == "" && c.Policy.SenderAuth.ResolverAddr() != tc.addr:
+			t.Errorf("%s: resolver address %q, want %q", tc.yaml, c.Policy.SenderAuth.ResolverAddr(), tc.addr)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestSandboxdTokenFilesDefault(t *testing.T) {
+	s := DefaultSandboxd()
+	if s.ClientTokenFile != "sandboxd/client.token" || s.WebTokenFile != "sandboxd/web.token" || s.AdminTokenFile != "sandboxd/admin.token" {
+		t.Errorf("token files: %q %q %q", s.ClientTokenFile, s.WebTokenFile, s.AdminTokenFile)
+	}
+}

@@ -196,6 +196,12 @@ func (c *Proxy) Validate(path string, p *Problems) {
 type Web struct {
 	// Listen is host:port. Empty: no web page.
 	Listen string `yaml:"listen"`
+	// SandboxTokenFile is the token the page presents to a remote
+	// sandboxd (sandbox.url): a web token (list, re-analyze; copy
+	// sandboxd's web_token_file). Empty: sandbox.token_file, which must
+	// then be a web or admin token (a filter token cannot list). `airlock
+	// all` with its own sandboxd uses the web token it generated.
+	SandboxTokenFile string `yaml:"sandbox_token_file"`
 	// AlertWebhook receives each retro alert (a delivered message whose
 	// file is later judged suspicious or worse) as a JSON POST. Empty:
 	// alerts are only listed on the page.

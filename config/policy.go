@@ -26,6 +26,9 @@ type Policy struct {
 	ScanCategories []verdict.Category `yaml:"scan_categories"`
 	// Exclusions take files or mail out of scanning (they are allowed).
 	Exclusions Exclusions `yaml:"exclusions"`
+	// SenderAuth is how a sender exclusion is proven (SPF, DKIM aligned
+	// with From, trusted Authentication-Results).
+	SenderAuth SenderAuth `yaml:"sender_auth"`
 	// BlockHashes are SHA-256 hashes judged malicious without asking the
 	// sandbox.
 	BlockHashes []string `yaml:"block_hashes"`
@@ -45,7 +48,11 @@ type Exclusions struct {
 	// still sent: the content decides, not the name.
 	Extensions []string `yaml:"extensions"`
 	// Senders: addresses (user@example.com) or domains (example.com,
-	// @example.com) whose mail is not scanned.
+	// @example.com, subdomains included) whose mail is not scanned, once
+	// proven (see sender_auth): SPF pass for the MAIL FROM domain, or a
+	// DKIM signature aligned with the From header's domain, or a trusted
+	// Authentication-Results field. Unproven, the mail is scanned like
+	// any other and the decision line says why.
 	Senders []string `yaml:"senders"`
 	// Recipients: addresses or domains; a message is excluded only when
 	// ALL its recipients match (one protected recipient keeps it scanned).
@@ -108,6 +115,7 @@ func DefaultPolicy() Policy {
 	return Policy{
 		InternalNetworks:        []string{"127.0.0.0/8", "::1/128"},
 		AuthenticatedIsInternal: true,
+		SenderAuth:              DefaultSenderAuth(),
 		ScanCategories:          []verdict.Category{verdict.Executable, verdict.Script, verdict.Document, verdict.Archive},
 		Hold: Hold{
 			Timeout:       30 * time.Minute,
@@ -156,6 +164,7 @@ func (c *Policy) Validate(path string, p *Problems) {
 			p.Addf(path+".exclusions.recipients["+itoa(i)+"]", "empty address or domain")
 		}
 	}
+	c.SenderAuth.Validate(path+".sender_auth", p)
 	if c.Hold.Timeout <= 0 {
 		p.Addf(path+".hold.timeout", "must be > 0")
 	}

@@ -12,13 +12,26 @@ type Sandboxd struct {
 	// TLS serves the API over HTTPS when both files are set.
 	TLS TLSFiles `yaml:"tls"`
 	// TokensFile lists the bearer tokens, one per line:
-	// "TOKEN TENANT [admin]". Created with one admin token for tenant
-	// "default" when missing. Default sandboxd/tokens (under data_dir).
+	// "TOKEN TENANT [filter|web|admin]" (no role: filter, which is what a
+	// tenant token could do before roles). A filter token may look up,
+	// upload, read a file and follow events; a web token may list, read
+	// and re-analyze; only an admin token may delete or see other
+	// tenants. Created with one token of each role for tenant "default"
+	// when missing. Default sandboxd/tokens (under data_dir).
 	TokensFile string `yaml:"tokens_file"`
-	// ClientTokenFile receives the generated token alone, for `airlock
-	// submit --token-file` and the filter's sandbox.token_file. Default
-	// sandboxd/client.token.
+	// ClientTokenFile receives the filter token, for the filter's
+	// sandbox.token_file and `airlock submit --token-file`. An older
+	// install's file holds its single admin token: sandboxd then moves
+	// that token to admin_token_file and writes a new filter token here
+	// (the old token stays valid until its line is removed from the
+	// tokens file). Default sandboxd/client.token.
 	ClientTokenFile string `yaml:"client_token_file"`
+	// WebTokenFile receives the web page's token (list, re-analyze).
+	// Default sandboxd/web.token.
+	WebTokenFile string `yaml:"web_token_file"`
+	// AdminTokenFile receives the admin token (delete, every tenant), for
+	// `airlock files --token-file`. Default sandboxd/admin.token.
+	AdminTokenFile string `yaml:"admin_token_file"`
 	// KeyFile holds the sample-encryption key (64 hex digits), created when
 	// missing. Default sandboxd/sample.key.
 	KeyFile string `yaml:"key_file"`
@@ -139,6 +152,8 @@ func DefaultSandboxd() Sandboxd {
 		Listen:          "127.0.0.1:8025",
 		TokensFile:      "sandboxd/tokens",
 		ClientTokenFile: "sandboxd/client.token",
+		WebTokenFile:    "sandboxd/web.token",
+		AdminTokenFile:  "sandboxd/admin.token",
 		KeyFile:         "sandboxd/sample.key",
 		Store:           "embedded",
 		Redis:           Redis{Prefix: "{airlock-sandboxd}:", Timeout: 5 * time.Second},

@@ -89,6 +89,13 @@ type Decision struct {
 	// found in the message (never which password): the history and the
 	// decision line say so.
 	Unlocked int
+	// Remove names header fields of the message as received that the
+	// front end must delete before delivering it now (forged
+	// Authentication-Results). A held copy is stored without them.
+	Remove []FieldRef
+	// Exclusion says why a sender exclusion that the message claimed did
+	// not apply ("" when none was claimed, or it applied).
+	Exclusion string
 }
 
 // unlockedNote is what the history adds when Unlocked > 0.

@@ -13,9 +13,15 @@
 //   - verdicts reach held mail through sandboxd's event stream, with a
 //     periodic re-lookup (and re-upload from the held copy) as the fallback
 //     when the stream breaks or sandboxd was down;
-//   - internal or authenticated mail, excluded senders/recipients and mail
+//   - internal or authenticated mail, excluded recipients, excluded
+//     senders once proven (SPF, DKIM aligned with From, or a trusted
+//     Authentication-Results field; see policy/senderauth) and mail
 //     carrying a valid release header pass unscanned (a release header
-//     passes once per queue id);
+//     passes once per queue id); an unproven sender is scanned and the
+//     decision says why the exclusion did not apply;
+//   - Authentication-Results fields claiming a trusted authserv-id that
+//     came with the message are listed in Decision.Remove and removed
+//     from the held copy;
 //   - a reclassification to suspicious or worse of a file in mail already
 //     delivered raises an alert (list and webhook) naming the message.
 package gate
@@ -160,22 +166,41 @@ func (g *Gate) Decide(ctx context.Context, m *Message) (*Decision, error) {
 		log.Info("release header valid, passing", "queue_id", d.QueueID)
 		return d, nil
 	}
+	// Authentication-Results fields that claim the site's own verifiers
+	// but came with the message go, whatever else happens: from what the
+	// front end delivers now (Decision.Remove) and from the copy held.
+	remove := forgedAuthResults(pol, m.Data)
+	if len(remove) > 0 {
+		log.Info("forged Authentication-Results removed", "count", len(remove))
+		mm := *m
+		mm.Data = RemoveFields(m.Data, remove)
+		m = &mm
+	}
 	if ok, why := pol.Internal(m.Envelope); ok {
-		d := &Decision{Action: Deliver, Reason: why}
+		d := &Decision{Action: Deliver, Reason: why, Remove: remove}
 		d.Headers = []Header{{deliver.FieldVerdict, d.verdictLine()}}
 		return d, nil
 	}
 	if ok, why := pol.Excluded(m.Envelope); ok {
-		d := &Decision{Action: Deliver, Reason: why}
+		d := &Decision{Action: Deliver, Reason: why, Remove: remove}
 		d.Headers = []Header{{deliver.FieldVerdict, d.verdictLine()}}
 		return d, nil
+	}
+	why, note := g.senderExcluded(ctx, pol, m)
+	if why != "" {
+		d := &Decision{Action: Deliver, Reason: why, Remove: remove}
+		d.Headers = []Header{{deliver.FieldVerdict, d.verdictLine()}}
+		return d, nil
+	}
+	if note != "" {
+		log.Info("sender exclusion not applied; scanning", "why", note)
 	}
 
 	res, err := g.walk(ctx, m.Data)
 	if err != nil {
 		return nil, TempFail("message could not be inspected, try again later", err)
 	}
-	d := &Decision{Scanned: true}
+	d := &Decision{Scanned: true, Remove: remove, Exclusion: note}
 	data := map[string]*extract.File{}
 	var toJudge []string
 	for i := range res.Files {

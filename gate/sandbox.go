@@ -128,6 +128,17 @@ func summarize(f *api.File) string {
 			break
 		}
 	}
+	if len(parts) == 0 && f.Verdict == verdict.Unscannable {
+		// No finding of weight: name the others (an unscannable file's
+		// rules say why; events carry no reason text, sandboxd keeps
+		// what quotes the file out of them).
+		for _, x := range f.Findings {
+			parts = append(parts, x.Analyzer+"/"+x.Rule)
+			if len(parts) == 3 {
+				break
+			}
+		}
+	}
 	if len(parts) == 0 && f.Reason != "" {
 		return oneLine(f.Reason)
 	}

@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/user"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,7 +89,9 @@ func New(cfg config.Milter, g Decider, log *slog.Logger) *Server {
 		gomilter.WithProtocol(gomilter.OptHeaderLeadingSpace|gomilter.OptNoUnknown|
 			gomilter.OptNoConnReply|gomilter.OptNoHeloReply|gomilter.OptNoMailReply|gomilter.OptNoRcptReply|
 			gomilter.OptNoDataReply|gomilter.OptNoHeaderReply|gomilter.OptNoEOHReply|gomilter.OptNoBodyReply),
-		gomilter.WithAction(gomilter.OptAddHeader),
+		// Change-header for deleting fields by index (forged
+		// Authentication-Results, gate.Decision.Remove).
+		gomilter.WithAction(gomilter.OptAddHeader|gomilter.OptChangeHeader),
 		gomilter.WithMacroRequest(gomilter.StageMail, []gomilter.MacroName{gomilter.MacroAuthAuthen}),
 		gomilter.WithMacroRequest(gomilter.StageEOM, []gomilter.MacroName{gomilter.MacroQueueId, gomilter.MacroAuthAuthen}),
 		gomilter.WithReadTimeout(cfg.Timeout),
@@ -397,6 +400,11 @@ func (x *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	}
 	switch d.Action {
 	case gate.Deliver:
+		if err := removeFields(m, d.Remove); err != nil {
+			x.s.Stats.TempFailed.Add(1)
+			log.Error("remove header", "err", err)
+			return gomilter.RespTempFail, nil
+		}
 		for _, h := range d.Headers {
 			if err := m.AddHeader(h.Name, " "+h.Value); err != nil {
 				x.s.Stats.TempFailed.Add(1)
@@ -433,3 +441,22 @@ func (x *session) Unknown(cmd string, m gomilter.Modifier) (*gomilter.Response, 
 }
 
 func (x *session) Cleanup(m gomilter.Modifier) {}
+
+// removeFields deletes header fields by name and index (an empty value in
+// a change-header request deletes, smfi_chgheader). Higher indexes of a
+// name go first, so that no deletion can shift the index of another.
+func removeFields(m gomilter.Modifier, refs []gate.FieldRef) error {
+	refs = slices.Clone(refs)
+	slices.SortStableFunc(refs, func(a, b gate.FieldRef) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return b.Index - a.Index
+	})
+	for _, r := range refs {
+		if err := m.ChangeHeader(r.Index, r.Name, ""); err != nil {
+			return fmt.Errorf("delete %s #%d: %w", r.Name, r.Index, err)
+		}
+	}
+	return nil
+}

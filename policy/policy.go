@@ -14,6 +14,7 @@ import (
 
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/extract"
+	"github.com/airlockmail/airlock/policy/senderauth"
 	"github.com/airlockmail/airlock/verdict"
 )
 
@@ -28,6 +29,7 @@ type Policy struct {
 	exts       map[string]bool
 	senders    matcher
 	recipients matcher
+	auth       *senderauth.Checker
 }
 
 // New compiles cfg. It fails only on what config validation also rejects.
@@ -68,6 +70,7 @@ func New(cfg config.Policy) (*Policy, error) {
 	}
 	p.senders = newMatcher(cfg.Exclusions.Senders)
 	p.recipients = newMatcher(cfg.Exclusions.Recipients)
+	p.auth = senderauth.New(cfg.SenderAuth)
 	return p, nil
 }
 
@@ -114,13 +117,12 @@ func (p *Policy) Internal(env Envelope) (bool, string) {
 	return false, ""
 }
 
-// Excluded reports whether the whole message is taken out of scanning by a
-// sender or recipient exclusion. Recipients exclude only when every
-// recipient matches: one protected recipient keeps the message scanned.
+// Excluded reports whether the whole message is taken out of scanning by
+// a recipient exclusion. Recipients exclude only when every recipient
+// matches: one protected recipient keeps the message scanned. Sender
+// exclusions are not decided here: they need proof (SenderExclusion,
+// SenderAuth).
 func (p *Policy) Excluded(env Envelope) (bool, string) {
-	if m := p.senders.match(env.MailFrom); m != "" {
-		return true, "sender excluded (" + m + ")"
-	}
 	if len(env.RcptTo) > 0 {
 		last := ""
 		for _, r := range env.RcptTo {
@@ -134,6 +136,21 @@ func (p *Policy) Excluded(env Envelope) (bool, string) {
 	}
 	return false, ""
 }
+
+// SenderExclusion returns the sender exclusion entry (address or domain)
+// that addr matches, or "". A match only says which entry is claimed: the
+// exclusion applies once the address is proven (SenderAuth).
+func (p *Policy) SenderExclusion(addr string) string { return p.senders.match(addr) }
+
+// HasSenderExclusions reports whether any sender exclusion is configured
+// (none: the gate need not read the From field at all).
+func (p *Policy) HasSenderExclusions() bool {
+	return len(p.senders.addrs) > 0 || len(p.senders.domains) > 0
+}
+
+// SenderAuth is the checker that proves a sender before a sender
+// exclusion applies (built from policy.sender_auth).
+func (p *Policy) SenderAuth() *senderauth.Checker { return p.auth }
 
 // IsInternalDomain reports whether addr's domain is one of ours.
 func (p *Policy) IsInternalDomain(addr string) bool {

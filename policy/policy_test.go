@@ -57,16 +57,32 @@ func TestMessageExclusions(t *testing.T) {
 		env  Envelope
 		want bool
 	}{
-		{Envelope{MailFrom: "x@partner.example"}, true},
-		{Envelope{MailFrom: "<x@mail.partner.example>"}, true}, // subdomain
-		{Envelope{MailFrom: "BOSS@example.net"}, true},
-		{Envelope{MailFrom: "other@example.net"}, false},
+		// A sender exclusion alone never excludes: it needs proof.
+		{Envelope{MailFrom: "x@partner.example"}, false},
 		{Envelope{MailFrom: "a@b.c", RcptTo: []string{"r@abuse.example.org"}}, true},
-		{Envelope{MailFrom: "a@b.c", RcptTo: []string{"r@abuse.example.org", "ceo@example.org"}}, false},
+		{Envelope{MailFrom: "x@partner.example", RcptTo: []string{"r@abuse.example.org", "ceo@example.org"}}, false},
 	} {
 		if got, why := p.Excluded(c.env); got != c.want {
 			t.Errorf("%+v: excluded=%v (%s), want %v", c.env, got, why, c.want)
 		}
+	}
+	for _, c := range []struct{ addr, want string }{
+		{"x@partner.example", "partner.example"},
+		{"<x@mail.partner.example>", "partner.example"}, // subdomain
+		{"BOSS@example.net", "boss@example.net"},
+		{"other@example.net", ""},
+		{"x@notpartner.example", ""},
+		{"", ""},
+	} {
+		if got := p.SenderExclusion(c.addr); got != c.want {
+			t.Errorf("SenderExclusion(%q) = %q, want %q", c.addr, got, c.want)
+		}
+	}
+	if p.SenderAuth() == nil {
+		t.Error("no sender checker")
+	}
+	if !p.HasSenderExclusions() || newPolicy(t, nil).HasSenderExclusions() {
+		t.Error("HasSenderExclusions wrong")
 	}
 }
 

@@ -295,6 +295,9 @@ func (x *session) sendUpstream(d *gate.Decision, data []byte) error {
 		fmt.Fprintf(&hdr, "%s: %s\r\n", h.Name, h.Value)
 	}
 	up.conn.SetDeadline(time.Now().Add(x.s.cfg.ReadTimeout))
+	// Fields the gate found forged (Authentication-Results claiming this
+	// site's verifiers) do not travel on.
+	data = gate.RemoveFields(data, d.Remove)
 	if _, err := w.Write(hdr.Bytes()); err == nil {
 		_, err = w.Write(data)
 	}

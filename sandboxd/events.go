@@ -124,7 +124,7 @@ func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request, p Principa
 		}
 		for _, e := range evs {
 			last = e.ID
-			if p.Admin || contains(e.Tenants, p.Tenant) {
+			if p.Admin() || contains(e.Tenants, p.Tenant) {
 				if err := writeSSE(w, e.Event); err != nil {
 					return
 				}

@@ -39,12 +39,18 @@ import (
 const (
 	adminToken   = "admin-token-aaaaaaaaaaaaaaaaaaaa"
 	tenantBToken = "tenant-b-token-bbbbbbbbbbbbbbbbbb"
+	filterAToken = "filter-a-token-cccccccccccccccccc"
+	webAToken    = "web-a-token-dddddddddddddddddddddd"
+	webBToken    = "web-b-token-eeeeeeeeeeeeeeeeeeeeee"
 )
 
 func testTokens() *Tokens {
 	return NewTokens(map[string]Principal{
-		adminToken:   {Tenant: "a", Admin: true},
-		tenantBToken: {Tenant: "b"},
+		adminToken:   {Tenant: "a", Role: RoleAdmin},
+		tenantBToken: {Tenant: "b", Role: RoleFilter},
+		filterAToken: {Tenant: "a", Role: RoleFilter},
+		webAToken:    {Tenant: "a", Role: RoleWeb},
+		webBToken:    {Tenant: "b", Role: RoleWeb},
 	})
 }
 

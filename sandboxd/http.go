@@ -23,26 +23,27 @@ import (
 // Handler is the HTTP API (see package api for the wire format).
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
-	route := func(pattern string, admin bool, h func(http.ResponseWriter, *http.Request, Principal)) {
-		mux.HandleFunc(pattern, d.guard(admin, h))
+	route := func(pattern string, scope Scope, h func(http.ResponseWriter, *http.Request, Principal)) {
+		mux.HandleFunc(pattern, d.guard(scope, h))
 	}
-	route("POST /v1/lookup", false, d.handleLookup)
-	route("PUT /v1/files/{sha256}", false, d.handleUpload)
-	route("GET /v1/files/{sha256}", false, d.handleGet)
-	route("GET /v1/events", false, d.handleEvents)
-	route("GET /v1/health", false, d.handleHealth)
-	route("GET /v1/admin/files", true, d.handleList)
-	route("POST /v1/admin/files/{sha256}/reanalyze", true, d.handleReanalyze)
-	route("DELETE /v1/admin/files/{sha256}", true, d.handleDelete)
+	route("POST /v1/lookup", ScopeLookup, d.handleLookup)
+	route("PUT /v1/files/{sha256}", ScopeUpload, d.handleUpload)
+	route("GET /v1/files/{sha256}", ScopeRead, d.handleGet)
+	route("GET /v1/events", ScopeEvents, d.handleEvents)
+	route("GET /v1/health", ScopeHealth, d.handleHealth)
+	route("GET /v1/admin/files", ScopeList, d.handleList)
+	route("POST /v1/admin/files/{sha256}/reanalyze", ScopeReanalyze, d.handleReanalyze)
+	route("DELETE /v1/admin/files/{sha256}", ScopeDelete, d.handleDelete)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return mux
 }
 
-// guard authenticates every call (401 without a valid token, 403 for a
-// tenant token on an admin call) and recovers panics per request.
-func (d *Daemon) guard(admin bool, h func(http.ResponseWriter, *http.Request, Principal)) http.HandlerFunc {
+// guard authenticates every call (401 without a valid token, 403 when the
+// token's role does not allow the call's scope) and recovers panics per
+// request.
+func (d *Daemon) guard(scope Scope, h func(http.ResponseWriter, *http.Request, Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -60,8 +61,8 @@ func (d *Daemon) guard(admin bool, h func(http.ResponseWriter, *http.Request, Pr
 			writeError(w, http.StatusUnauthorized, "missing or unknown bearer token")
 			return
 		}
-		if admin && !p.Admin {
-			writeError(w, http.StatusForbidden, "this call needs an admin token")
+		if !p.Can(scope) {
+			writeError(w, http.StatusForbidden, fmt.Sprintf("a %s token may not %s (see sandboxd tokens: filter, web, admin)", p.Role, scope))
 			return
 		}
 		h(w, r, p)
@@ -106,7 +107,7 @@ func view(r *store.Record) *api.File {
 }
 
 func visible(r *store.Record, p Principal) bool {
-	return r != nil && (p.Admin || r.HasTenant(p.Tenant))
+	return r != nil && (p.Admin() || r.HasTenant(p.Tenant))
 }
 
 func (d *Daemon) handleLookup(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -371,6 +372,14 @@ func (d *Daemon) handleList(w http.ResponseWriter, r *http.Request, p Principal)
 		}
 	}
 	f.Tenant = q.Get("tenant")
+	if !p.Admin() {
+		// Only an admin sees other tenants: everyone else lists their own.
+		if f.Tenant != "" && f.Tenant != p.Tenant {
+			writeError(w, http.StatusForbidden, "only an admin token may list another tenant's files")
+			return
+		}
+		f.Tenant = p.Tenant
+	}
 	limit := 100
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -398,7 +407,7 @@ func (d *Daemon) handleList(w http.ResponseWriter, r *http.Request, p Principal)
 func (d *Daemon) handleReanalyze(w http.ResponseWriter, r *http.Request, p Principal) {
 	sha := normHash(r.PathValue("sha256"))
 	rec, err := d.store.Get(r.Context(), sha)
-	if errors.Is(err, store.ErrNotFound) || sha == "" {
+	if errors.Is(err, store.ErrNotFound) || sha == "" || (err == nil && !visible(&rec, p)) {
 		writeError(w, http.StatusNotFound, "unknown file")
 		return
 	}
@@ -414,7 +423,7 @@ func (d *Daemon) handleReanalyze(w http.ResponseWriter, r *http.Request, p Princ
 		writeError(w, http.StatusServiceUnavailable, "store: "+err.Error())
 		return
 	}
-	d.log.Info("re-analysis requested by admin", "sha256", sha, "tenant", p.Tenant)
+	d.log.Info("re-analysis requested", "sha256", sha, "tenant", p.Tenant, "role", p.Role)
 	writeJSON(w, http.StatusAccepted, view(&rec))
 }
 

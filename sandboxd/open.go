@@ -18,8 +18,11 @@ import (
 // Setup is what Open did, for the operator: where the generated secrets
 // are.
 type Setup struct {
-	TokensFile, ClientTokenFile, KeyFile string
-	TokensCreated, KeyCreated            bool
+	TokensFile, ClientTokenFile, WebTokenFile, AdminTokenFile, KeyFile string
+	KeyCreated                                                         bool
+	// TokenNotes say which token files were created or changed (roles
+	// added to an older install's tokens).
+	TokenNotes []string
 }
 
 // Open builds a Daemon from the whole configuration: the store it names,
@@ -30,16 +33,26 @@ func Open(ctx context.Context, c config.Config, analyzers []analyzer.Analyzer, l
 	setup.KeyFile = c.Path(sc.KeyFile)
 	setup.TokensFile = c.Path(sc.TokensFile)
 	setup.ClientTokenFile = c.Path(sc.ClientTokenFile)
+	if sc.WebTokenFile != "" {
+		setup.WebTokenFile = c.Path(sc.WebTokenFile)
+	}
+	if sc.AdminTokenFile != "" {
+		setup.AdminTokenFile = c.Path(sc.AdminTokenFile)
+	}
 	key, kc, err := seal.LoadOrCreateKeyFile(setup.KeyFile)
 	if err != nil {
 		return nil, setup, nil, fmt.Errorf("sample key: %w", err)
 	}
 	setup.KeyCreated = kc
-	tokens, tc, err := LoadOrCreateTokens(setup.TokensFile, setup.ClientTokenFile)
+	tokens, notes, err := LoadOrCreateTokens(setup.TokensFile, TokenFiles{Filter: setup.ClientTokenFile,
+		Web: setup.WebTokenFile, Admin: setup.AdminTokenFile})
 	if err != nil {
 		return nil, setup, nil, err
 	}
-	setup.TokensCreated = tc
+	setup.TokenNotes = notes
+	for _, n := range notes {
+		log.Info("sandboxd tokens: " + n)
+	}
 	var st store.Store
 	switch sc.Store {
 	case "redis":

@@ -195,6 +195,7 @@ func (d *Daemon) finish(ctx context.Context, j *store.Job, start time.Time, resu
 		}
 		prev := r.Verdict
 		r.State, r.Verdict, r.Findings, r.Reason = api.StateDone, v, findings, reason
+		r.ContentPurged = false // fresh evidence from bytes held now
 		r.Engine, r.AnalyzedAt = d.engine, now.UTC()
 		r.Attempts = 0
 		r.Analyses++
@@ -208,7 +209,11 @@ func (d *Daemon) finish(ctx context.Context, j *store.Job, start time.Time, resu
 		default:
 			return nil, nil
 		}
-		f := r.File
+		// The event history is kept by count, not by retention: it
+		// carries the verdict and the findings' names, never what was
+		// quoted from the file (GET /v1/files has that while the
+		// sample is kept).
+		f := store.WithoutContent(r.File, store.ReasonInRecord)
 		return &store.Event{Event: api.Event{Kind: kind, SHA256: r.SHA256, Verdict: v, Previous: prev, File: &f, Time: now.UTC()},
 			Tenants: r.Tenants}, nil
 	})

@@ -105,7 +105,7 @@ func TestFilesVerb(t *testing.T) {
 		}
 	})
 	sc := bufio.NewScanner(pr)
-	var url, tokenFile, opsURL string
+	var url, tokenFile, adminFile, opsURL string
 	for opsURL == "" && sc.Scan() {
 		line := sc.Text()
 		if i := strings.Index(line, "listening on "); i >= 0 {
@@ -114,12 +114,15 @@ func TestFilesVerb(t *testing.T) {
 		if rest, ok := strings.CutPrefix(line, "client token: "); ok {
 			tokenFile = strings.TrimSuffix(strings.TrimSpace(rest), " (created)")
 		}
+		if rest, ok := strings.CutPrefix(line, "admin token: "); ok {
+			adminFile = strings.TrimSpace(rest)
+		}
 		if rest, ok := strings.CutPrefix(line, "ops:"); ok {
 			opsURL = strings.TrimSuffix(strings.Fields(rest)[0], "/metrics")
 		}
 	}
 	go io.Copy(io.Discard, pr)
-	if url == "" || tokenFile == "" || opsURL == "" {
+	if url == "" || tokenFile == "" || adminFile == "" || opsURL == "" {
 		t.Fatalf("sandboxd did not print its address and token file")
 	}
 	evil := filepath.Join(dir, "eicar.com")
@@ -127,7 +130,9 @@ func TestFilesVerb(t *testing.T) {
 	if _, err := runVerb(t, runSubmit, "--url", url, "--token-file", tokenFile, evil); err != nil {
 		t.Fatalf("submit: %v", err)
 	}
-	conn := []string{"--url", url, "--token-file", tokenFile}
+	// The files verbs list and delete: they need the admin token (the
+	// filter's client token is refused, sandboxd/auth.go).
+	conn := []string{"--url", url, "--token-file", adminFile}
 
 	out, err := runVerb(t, runFiles, append(conn, "--json", "ls")...)
 	if err != nil {

@@ -147,7 +147,7 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 	}
 
 	// sandboxd: in-process for `all` unless sandbox.url points elsewhere.
-	var sbx *client.Client
+	var sbx, webSbx *client.Client
 	if verb == "all" && c.Sandbox.URL == "" {
 		analyzers, err := all.Analyzers(all.Env{Config: c, Logger: log})
 		if err != nil {
@@ -176,10 +176,26 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		if sbx, err = client.New(client.Config{URL: scheme + "://" + ln.Addr().String(), Token: token, TLS: tc, Timeout: c.Sandbox.Timeout}); err != nil {
 			return err
 		}
+		// The web page gets its own, narrower token (list, re-analyze):
+		// the filter's cannot list, and the admin's is not needed.
+		if c.Web.Listen != "" && setup.WebTokenFile != "" {
+			wt, err := client.ReadTokenFile(setup.WebTokenFile)
+			if err != nil {
+				return fmt.Errorf("sandboxd web token: %w", err)
+			}
+			if webSbx, err = client.New(client.Config{URL: scheme + "://" + ln.Addr().String(), Token: wt, TLS: tc, Timeout: c.Sandbox.Timeout}); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(env.stdout, "sandboxd:  %s://%s (engine %s)\n", scheme, ln.Addr(), d.Engine())
 	} else if c.Sandbox.URL != "" {
 		if sbx, err = client.FromConfig(c.Sandbox, c.Path); err != nil {
 			return fmt.Errorf("sandbox client: %w", err)
+		}
+		if c.Web.Listen != "" && c.Web.SandboxTokenFile != "" {
+			if webSbx, err = webSandboxClient(&c); err != nil {
+				return fmt.Errorf("sandbox client (web): %w", err)
+			}
 		}
 	} else {
 		log.Warn("no sandbox.url: every file to judge is held until the timeout action")
@@ -311,7 +327,10 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 	fmt.Fprintf(env.stdout, "next hop:  %s\nhold queue: %s\n", c.Deliver.NextHop, c.HoldQueue.Backend)
 	if c.Web.Listen != "" {
 		var ws web.Sandbox
-		if sbx != nil {
+		switch {
+		case webSbx != nil:
+			ws = webSbx
+		case sbx != nil:
 			ws = sbx
 		}
 		serve, err := startWeb(ctx, env, &c, store, ws, ex, log)

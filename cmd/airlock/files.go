@@ -186,8 +186,10 @@ func adminSandboxClient(cfgPath, url, tokenFile string) (*client.Client, error) 
 	}
 	token := os.Getenv("AIRLOCK_SANDBOX_TOKEN")
 	if tokenFile == "" && token == "" && haveCfg {
-		tokenFile = c.Path(c.Sandboxd.ClientTokenFile)
-		if c.Sandbox.TokenFile != "" {
+		// Listing and deleting need the admin token (sandboxd roles);
+		// sandbox.token_file is a filter node's and is refused.
+		tokenFile = c.Path(c.Sandboxd.AdminTokenFile)
+		if _, err := os.Stat(tokenFile); err != nil && c.Sandbox.TokenFile != "" {
 			tokenFile = c.Path(c.Sandbox.TokenFile)
 		}
 	}

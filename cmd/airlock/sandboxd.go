@@ -76,9 +76,16 @@ func runSandboxd(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "sandboxd listening on %s://%s (store: %s, engine %s, %d analyzers)\n",
 		scheme, ln.Addr(), c.Sandboxd.Store, d.Engine(), len(analyzers))
-	fmt.Fprintf(env.stdout, "tokens file:  %s%s\n", setup.TokensFile, created(setup.TokensCreated))
-	if _, err := os.Stat(setup.ClientTokenFile); err == nil {
-		fmt.Fprintf(env.stdout, "client token: %s%s\n", setup.ClientTokenFile, created(setup.TokensCreated))
+	fmt.Fprintf(env.stdout, "tokens file:  %s\n", setup.TokensFile)
+	// One token per role (sandboxd/auth.go): the filter's, the web
+	// page's, the admin's.
+	for _, f := range [][2]string{{"client token:", setup.ClientTokenFile}, {"web token:", setup.WebTokenFile}, {"admin token:", setup.AdminTokenFile}} {
+		if _, err := os.Stat(f[1]); f[1] != "" && err == nil {
+			fmt.Fprintf(env.stdout, "%s %s\n", f[0], f[1])
+		}
+	}
+	for _, n := range setup.TokenNotes {
+		fmt.Fprintf(env.stdout, "tokens: %s\n", n)
 	}
 	fmt.Fprintf(env.stdout, "sample key:   %s%s\n", setup.KeyFile, created(setup.KeyCreated))
 	o.sandboxdReady(c, setup.ClientTokenFile, ln.Addr().String())

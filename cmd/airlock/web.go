@@ -59,7 +59,7 @@ func runWeb(ctx context.Context, env *cmdEnv, args []string) error {
 	defer ex.Close()
 	var sbx web.Sandbox
 	if c.Sandbox.URL != "" {
-		cl, err := client.FromConfig(c.Sandbox, c.Path)
+		cl, err := webSandboxClient(&c)
 		if err != nil {
 			return fmt.Errorf("sandbox client: %w", err)
 		}
@@ -139,4 +139,14 @@ func startWeb(ctx context.Context, env *cmdEnv, c *config.Config, store holdqueu
 		go srv.Run(ctx)
 		return srv.Serve(ctx, ln, c.Path(c.Web.TLSCert), c.Path(c.Web.TLSKey))
 	}, nil
+}
+
+// webSandboxClient is the page's client for a remote sandboxd: with
+// web.sandbox_token_file (a web token) when set, else sandbox.token_file.
+func webSandboxClient(c *config.Config) (*client.Client, error) {
+	sc := c.Sandbox
+	if c.Web.SandboxTokenFile != "" {
+		sc.TokenFile = c.Web.SandboxTokenFile
+	}
+	return client.FromConfig(sc, c.Path)
 }

@@ -173,7 +173,8 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	if o.NoSandbox {
 		// Create the tokens the sandbox will use when it starts.
-		if _, _, err := sandboxd.LoadOrCreateTokens(c.Path(c.Sandboxd.TokensFile), c.Path(c.Sandboxd.ClientTokenFile)); err != nil {
+		if _, _, err := sandboxd.LoadOrCreateTokens(c.Path(c.Sandboxd.TokensFile), sandboxd.TokenFiles{
+			Filter: c.Path(c.Sandboxd.ClientTokenFile), Web: c.Path(c.Sandboxd.WebTokenFile), Admin: c.Path(c.Sandboxd.AdminTokenFile)}); err != nil {
 			t.Fatal(err)
 		}
 		token, _ = client.ReadTokenFile(c.Path(c.Sandboxd.ClientTokenFile))

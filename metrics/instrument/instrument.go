@@ -281,6 +281,15 @@ func logDecision(ctx context.Context, log *slog.Logger, m *gate.Message, d *gate
 		slog.String("action", string(d.Action)),
 		slog.String("reason", d.Reason),
 		slog.Bool("scanned", d.Scanned))
+	if d.Exclusion != "" {
+		// Why a sender exclusion the message claimed did not apply
+		// (sender not proven): the line an admin greps when mail from
+		// an allow-listed partner was scanned after all.
+		attrs = append(attrs, slog.String("exclusion", d.Exclusion))
+	}
+	if len(d.Remove) > 0 {
+		attrs = append(attrs, slog.Int("fields_removed", len(d.Remove)))
+	}
 	log.LogAttrs(ctx, slog.LevelInfo, "decision", attrs...)
 }
 

@@ -74,6 +74,12 @@ type File struct {
 	Retention Retention `json:"retention"`
 	// ExpiresAt is when the sample is deleted (zero: not planned).
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// ContentPurged says the evidence drawn from the file's content
+	// (strings quoted in findings, member names, the details of the
+	// reason) went with the sample when its retention ended; the
+	// verdict, the engine and each finding's analyzer, rule, severity
+	// and description stay.
+	ContentPurged bool `json:"content_purged,omitempty"`
 }
 
 // LookupRequest is the body of POST /v1/lookup.

@@ -303,7 +303,8 @@ type ListOptions struct {
 	Limit        int
 }
 
-// List pages through files (admin token).
+// List pages through files (web token: its tenant's; admin token: all,
+// or one tenant with ListOptions).
 func (c *Client) List(ctx context.Context, o ListOptions) (*api.ListResponse, error) {
 	q := url.Values{}
 	set := func(k, v string) {
@@ -332,7 +333,7 @@ func (c *Client) List(ctx context.Context, o ListOptions) (*api.ListResponse, er
 	return &out, nil
 }
 
-// Reanalyze queues one file for analysis again (admin token).
+// Reanalyze queues one file for analysis again (web or admin token).
 func (c *Client) Reanalyze(ctx context.Context, sha string) error {
 	return c.do(ctx, http.MethodPost, "/v1/admin/files/"+strings.ToLower(sha)+"/reanalyze", nil, nil, nil, false)
 }

@@ -424,6 +424,7 @@ func (s *Bolt) Sample(ctx context.Context, sha string) ([]byte, error) {
 func (s *Bolt) DeleteSample(ctx context.Context, sha string) error {
 	_, _, err := s.Update(ctx, sha, func(r *Record) (*Event, error) {
 		r.Retained = false
+		r.PurgeContent()
 		return nil, nil
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -285,7 +286,27 @@ func runConformance(t *testing.T, open func(*testing.T) Store) {
 		if exp, _ := s.Expired(ctx, time.Now(), 10); len(exp) != 0 {
 			t.Errorf("expired too early: %v", exp)
 		}
+		// Findings quote the file; the verdict and rule names do not.
+		_, _, err = s.Update(ctx, hash(0), func(r *Record) (*Event, error) {
+			r.State, r.Verdict, r.Reason = api.StateDone, verdict.Unscannable, "members could not be read whole: invoice.pdf.exe"
+			r.Findings = []verdict.Finding{
+				{Analyzer: "archive", Rule: "executable-inside", Severity: verdict.High, Description: "holds a Windows program", Evidence: "invoice.pdf.exe"},
+				{Analyzer: "script", Rule: "url", Severity: verdict.Info, Description: "contains a URL", Evidence: "http://evil.example/x"},
+			}
+			return nil, nil
+		})
+		must(t, err)
 		must(t, s.DeleteSample(ctx, hash(0)))
+		if r, _ := s.Get(ctx, hash(0)); !r.ContentPurged || r.Verdict != verdict.Unscannable || len(r.Findings) != 2 ||
+			r.Findings[0].Rule != "executable-inside" || r.Findings[0].Description == "" || r.Findings[1].Analyzer != "script" ||
+			r.Findings[0].Evidence != "" || r.Findings[1].Evidence != "" || r.Reason != ReasonPurged {
+			t.Errorf("record after DeleteSample keeps content or lost the verdict: %+v", r)
+		}
+		for _, r := range mustGetMany(t, s, hash(0)) {
+			if b, _ := json.Marshal(r); bytes.Contains(b, []byte("invoice.pdf.exe")) || bytes.Contains(b, []byte("evil.example")) {
+				t.Errorf("GetMany after DeleteSample still quotes the file: %s", b)
+			}
+		}
 		if _, err := s.Sample(ctx, hash(0)); !errors.Is(err, ErrNotFound) {
 			t.Errorf("sample after DeleteSample: %v", err)
 		}
@@ -406,6 +427,15 @@ func runConformance(t *testing.T, open func(*testing.T) Store) {
 		}
 		must(t, s.Ping(ctx))
 	})
+}
+
+func mustGetMany(t *testing.T, s Store, shas ...string) []*Record {
+	t.Helper()
+	rs, err := s.GetMany(context.Background(), shas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
 }
 
 func must(t *testing.T, err error) {

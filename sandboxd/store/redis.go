@@ -372,6 +372,7 @@ func (s *Redis) Sample(ctx context.Context, sha string) ([]byte, error) {
 func (s *Redis) DeleteSample(ctx context.Context, sha string) error {
 	_, _, err := s.Update(ctx, sha, func(r *Record) (*Event, error) {
 		r.Retained = false
+		r.PurgeContent()
 		return nil, nil
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) {

@@ -7,7 +7,9 @@
 //
 // The store never sees plaintext samples: callers hand it bytes sealed
 // with seal.Key, and it keeps only metadata: tenant, hash, size, category,
-// type, verdict, findings, state and times. No names, no senders.
+// type, verdict, findings, state and times. No names, no senders. The
+// findings' evidence quotes the file, so it goes with the sample
+// (DeleteSample).
 package store
 
 import (
@@ -34,6 +36,42 @@ type Record struct {
 	Attempts int `json:"attempts,omitempty"`
 	// Analyses counts completed analyses (first and re-analyses).
 	Analyses int `json:"analyses,omitempty"`
+}
+
+// ReasonPurged replaces a record's reason when its content is purged: a
+// reason may quote the file (an archive member's name, a parser's error
+// about its bytes).
+const ReasonPurged = "details purged with the sample"
+
+// PurgeContent drops what was taken from the sample's content: the
+// evidence of every finding and the details of the reason. The verdict
+// and each finding's analyzer, rule, severity and description (written
+// by the analyzer, not taken from the file) stay.
+func (r *Record) PurgeContent() {
+	r.File = WithoutContent(r.File, ReasonPurged)
+	r.ContentPurged = true
+}
+
+// ReasonInRecord stands for the reason in stored events.
+const ReasonInRecord = "details in the file's record while its sample is kept"
+
+// WithoutContent returns a copy of f without evidence, and with reason in
+// place of a non-empty reason (its findings copied, not shared). Stored
+// events carry this view (with ReasonInRecord): the event history is
+// trimmed by count, so it outlives samples.
+func WithoutContent(f api.File, reason string) api.File {
+	if len(f.Findings) > 0 {
+		fs := make([]verdict.Finding, len(f.Findings))
+		copy(fs, f.Findings)
+		for i := range fs {
+			fs[i].Evidence = ""
+		}
+		f.Findings = fs
+	}
+	if f.Reason != "" {
+		f.Reason = reason
+	}
+	return f
 }
 
 // HasTenant reports whether t submitted the file.
@@ -137,7 +175,9 @@ type Store interface {
 
 	// Sample returns the sealed bytes or ErrNotFound.
 	Sample(ctx context.Context, sha string) ([]byte, error)
-	// DeleteSample removes the bytes and marks the record not retained.
+	// DeleteSample removes the bytes, marks the record not retained and
+	// purges the content-derived evidence with them (PurgeContent), in
+	// the same update: nothing quoted from a file outlives the file.
 	DeleteSample(ctx context.Context, sha string) error
 	// Expired lists hashes whose retained sample expired before now.
 	Expired(ctx context.Context, now time.Time, limit int) ([]string, error)
