@@ -204,7 +204,8 @@ type Web struct {
 	SandboxTokenFile string `yaml:"sandbox_token_file"`
 	// AlertWebhook receives each retro alert (a delivered message whose
 	// file is later judged suspicious or worse) as a JSON POST. Empty:
-	// alerts are only listed on the page.
+	// alerts are logged (level warn) and written to the message's hold
+	// queue history when it was held first; there is no alert page yet.
 	AlertWebhook string `yaml:"alert_webhook"`
 	// AlertRetention is how long delivered mail's file hashes are kept
 	// for retro alerts. Default 720h (30 days).

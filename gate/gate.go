@@ -16,8 +16,9 @@
 //   - internal or authenticated mail, excluded recipients, excluded
 //     senders once proven (SPF, DKIM aligned with From, or a trusted
 //     Authentication-Results field; see policy/senderauth) and mail
-//     carrying a valid release header pass unscanned (a release header
-//     passes once per queue id); an unproven sender is scanned and the
+//     carrying a valid release header pass unscanned (each delivery
+//     attempt signs its own header, which passes once across all nodes; a
+//     replay is scanned); an unproven sender is scanned and the
 //     decision says why the exclusion did not apply;
 //   - Authentication-Results fields claiming a trusted authserv-id that
 //     came with the message are listed in Decision.Remove and removed

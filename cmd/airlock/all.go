@@ -169,9 +169,12 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		}
 		scheme, tc := "http", (*tls.Config)(nil)
 		if c.Sandboxd.TLS.CertFile != "" {
-			// In-process: the certificate is ours, checked by name only
-			// through loopback.
-			scheme, tc = "https", &tls.Config{InsecureSkipVerify: true}
+			// In-process: the certificate is ours; the connection must
+			// present exactly it.
+			if tc, err = client.PinnedTLS(c.Path(c.Sandboxd.TLS.CertFile)); err != nil {
+				return err
+			}
+			scheme = "https"
 		}
 		if sbx, err = client.New(client.Config{URL: scheme + "://" + ln.Addr().String(), Token: token, TLS: tc, Timeout: c.Sandbox.Timeout}); err != nil {
 			return err

@@ -216,9 +216,11 @@ func (o *ops) sandboxdReady(c config.Config, tokenFile, addr string) {
 		}
 		scheme, tc := "http", (*tls.Config)(nil)
 		if c.Sandboxd.TLS.CertFile != "" {
-			// Our own certificate through loopback: checked by the
-			// connection's end, not by name.
-			scheme, tc = "https", &tls.Config{InsecureSkipVerify: true}
+			// Our own certificate: the connection must present exactly it.
+			if tc, err = client.PinnedTLS(c.Path(c.Sandboxd.TLS.CertFile)); err != nil {
+				return err
+			}
+			scheme = "https"
 		}
 		if host, port, err := net.SplitHostPort(addr); err == nil && (host == "0.0.0.0" || host == "::") {
 			addr = net.JoinHostPort("127.0.0.1", port)

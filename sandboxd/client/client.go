@@ -15,6 +15,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -341,4 +342,34 @@ func (c *Client) Reanalyze(ctx context.Context, sha string) error {
 // Delete removes a file's sample and metadata (admin token).
 func (c *Client) Delete(ctx context.Context, sha string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/admin/files/"+strings.ToLower(sha), nil, nil, nil, false)
+}
+
+// PinnedTLS is the TLS configuration for reaching a sandboxd whose
+// certificate this process has (its own, `airlock all` or a local health
+// check): the server must present exactly that certificate, whatever the
+// name or address it is reached by.
+func PinnedTLS(certFile string) (*tls.Config, error) {
+	pemBytes, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("sandboxd certificate: %w", err)
+	}
+	block, _ := pem.Decode(pemBytes)
+	for block != nil && block.Type != "CERTIFICATE" {
+		block, pemBytes = pem.Decode(pemBytes)
+	}
+	if block == nil {
+		return nil, fmt.Errorf("sandboxd certificate %s: no CERTIFICATE block", certFile)
+	}
+	want := block.Bytes
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		// Name checks are replaced by the byte-for-byte comparison below.
+		InsecureSkipVerify: true,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 || !bytes.Equal(raw[0], want) {
+				return errors.New("sandboxd presented a certificate other than its configured one")
+			}
+			return nil
+		},
+	}, nil
 }
