@@ -39,6 +39,7 @@ policy:
   hold:
     timeout: 0s
   scan_categories: [executable, binaries]
+  internal_domains: [example.org, alice@example.org]
   exclusoins: {}
 extract:
   max_depth: 0
@@ -51,7 +52,8 @@ extract:
 	want := []string{
 		"policy.hold.timeout: must be > 0",
 		`policy.scan_categories[1]: unknown category "binaries"`,
-		"policy.exclusoins: unknown key (line 6",
+		`policy.internal_domains[1]: must be a domain such as example.org, not "alice@example.org"`,
+		"policy.exclusoins: unknown key (line 7",
 		"extract.max_depth: must be between 1 and 64",
 	}
 	for _, w := range want {
