@@ -124,3 +124,24 @@ func TestByteSize(t *testing.T) {
 		}
 	}
 }
+
+func TestWarnings(t *testing.T) {
+	for _, c := range []struct {
+		retention string
+		want      int
+	}{{"never", 1}, {"30d", 0}, {"immediately", 0}} {
+		cfg, err := Parse([]byte("sandbox:\n  retention: " + c.retention + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := cfg.Warnings()
+		if len(w) != c.want {
+			t.Errorf("retention %s: warnings %q, want %d", c.retention, w, c.want)
+		}
+		for _, s := range w {
+			if !strings.HasPrefix(s, "sandbox.retention: ") || !strings.Contains(s, "documents are kept 30d") {
+				t.Errorf("retention %s: warning %q", c.retention, s)
+			}
+		}
+	}
+}
