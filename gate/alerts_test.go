@@ -115,7 +115,7 @@ func TestAlertsPurge(t *testing.T) {
 			cfg := gate.AlertsConfig{Path: filepath.Join(t.TempDir(), "delivered.db"), Key: make([]byte, 32),
 				Retention: c.retention, PurgeEvery: 10 * time.Millisecond, Now: func() time.Time { return now }}
 			// Written before the loop runs: a first log without a purge.
-			a, err := gate.OpenAlerts(gate.AlertsConfig{Path: cfg.Path, Key: cfg.Key, Retention: 10000 * time.Hour}, nil)
+			a, err := gate.OpenAlerts(gate.AlertsConfig{Path: cfg.Path, Key: cfg.Key, Retention: 10000 * time.Hour, Now: cfg.Now}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
