@@ -209,7 +209,8 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 		Path: bi.path, Name: bi.name, DeclaredType: bi.declared, Size: int64(len(data)),
 		Depth: bi.depth, Flags: fl, Problem: problem,
 	}
-	f.SniffedType, f.Category = Classify(data, bi.name)
+	f.SniffedType = Sniff(data)
+	f.Category = Categorize(f.SniffedType, bi.name)
 	if !fl.Truncated && fl.Limit == "" {
 		sum := sha256.Sum256(data)
 		f.SHA256 = hex.EncodeToString(sum[:])
