@@ -191,6 +191,12 @@ func (c *Config) Validate(p *Problems) {
 	c.Web.Validate("web", p)
 }
 
+// Warnings lists settings that are valid but narrower than they read,
+// each with its path; `airlock check-config` prints them.
+func (c *Config) Warnings() []string {
+	return c.Sandbox.Warnings("sandbox")
+}
+
 // Path resolves a path from the file against DataDir when it is relative.
 func (c *Config) Path(p string) string {
 	if p == "" || filepath.IsAbs(p) {

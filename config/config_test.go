@@ -39,6 +39,7 @@ policy:
   hold:
     timeout: 0s
   scan_categories: [executable, binaries]
+  internal_domains: [example.org, alice@example.org]
   exclusoins: {}
 extract:
   max_depth: 0
@@ -51,7 +52,8 @@ extract:
 	want := []string{
 		"policy.hold.timeout: must be > 0",
 		`policy.scan_categories[1]: unknown category "binaries"`,
-		"policy.exclusoins: unknown key (line 6",
+		`policy.internal_domains[1]: must be a domain such as example.org, not "alice@example.org"`,
+		"policy.exclusoins: unknown key (line 7",
 		"extract.max_depth: must be between 1 and 64",
 	}
 	for _, w := range want {
@@ -158,5 +160,25 @@ func TestSandboxdTokenFilesDefault(t *testing.T) {
 	s := DefaultSandboxd()
 	if s.ClientTokenFile != "sandboxd/client.token" || s.WebTokenFile != "sandboxd/web.token" || s.AdminTokenFile != "sandboxd/admin.token" {
 		t.Errorf("token files: %q %q %q", s.ClientTokenFile, s.WebTokenFile, s.AdminTokenFile)
+	}
+}
+func TestWarnings(t *testing.T) {
+	for _, c := range []struct {
+		retention string
+		want      int
+	}{{"never", 1}, {"30d", 0}, {"immediately", 0}} {
+		cfg, err := Parse([]byte("sandbox:\n  retention: " + c.retention + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := cfg.Warnings()
+		if len(w) != c.want {
+			t.Errorf("retention %s: warnings %q, want %d", c.retention, w, c.want)
+		}
+		for _, s := range w {
+			if !strings.HasPrefix(s, "sandbox.retention: ") || !strings.Contains(s, "documents are kept 30d") {
+				t.Errorf("retention %s: warning %q", c.retention, s)
+			}
+		}
 	}
 }

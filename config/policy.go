@@ -13,10 +13,13 @@ type Policy struct {
 	// InternalNetworks are client networks whose mail is not scanned
 	// (CIDR or single addresses). Default: loopback only.
 	InternalNetworks []string `yaml:"internal_networks"`
-	// InternalDomains are the organisation's own domains. Mail whose
-	// sender is in one of them AND comes from an internal network or an
-	// authenticated session is internal; a sender domain alone proves
-	// nothing (it is trivially forged).
+	// InternalDomains are the organisation's own domains (subdomains
+	// included). When set, an internal network or an authenticated
+	// session makes mail internal only if its sender (MAIL FROM) is in
+	// one of them: mail an internal host passes on from an outside sender
+	// (a forwarder, a list server) is scanned, and so is the null sender.
+	// A sender domain alone never makes mail internal (it is trivially
+	// forged). Empty: the network or the login alone decides.
 	InternalDomains []string `yaml:"internal_domains"`
 	// AuthenticatedIsInternal: mail from SMTP-authenticated senders is
 	// internal and not scanned. Default true.
@@ -137,6 +140,11 @@ func (c *Policy) Validate(path string, p *Problems) {
 	for i, n := range c.InternalNetworks {
 		if _, err := ParseNetwork(n); err != nil {
 			p.Addf(path+".internal_networks["+itoa(i)+"]", "%v", err)
+		}
+	}
+	for i, d := range c.InternalDomains {
+		if d = strings.TrimPrefix(strings.TrimSpace(d), "@"); d == "" || strings.ContainsAny(d, "@ \t") {
+			p.Addf(path+".internal_domains["+itoa(i)+"]", "must be a domain such as example.org, not %q", c.InternalDomains[i])
 		}
 	}
 	for i, cat := range c.ScanCategories {

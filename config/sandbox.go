@@ -18,7 +18,9 @@ type Sandbox struct {
 	// Timeout bounds one API call. Default 10s.
 	Timeout time.Duration `yaml:"timeout"`
 	// Retention is what the filter asks sandboxd to keep of uploaded
-	// samples: immediately, 30d or never. Default 30d.
+	// samples: immediately, 30d or never. Default 30d. Documents are
+	// never kept for ever (they may hold personal data): with "never",
+	// documents are uploaded with 30d.
 	Retention string `yaml:"retention"`
 }
 
@@ -43,4 +45,13 @@ func (c *Sandbox) Validate(path string, p *Problems) {
 	default:
 		p.Addf(path+".retention", "must be immediately, 30d or never, not %q", c.Retention)
 	}
+}
+
+// Warnings are settings that are valid but do not do all they seem to.
+func (c *Sandbox) Warnings(path string) []string {
+	var w []string
+	if c.Retention == "never" {
+		w = append(w, path+".retention: never applies to executables, scripts and archives; documents are kept 30d (they may hold personal data)")
+	}
+	return w
 }

@@ -9,7 +9,8 @@ import (
 type Sandboxd struct {
 	// Listen is the API address. Default 127.0.0.1:8025.
 	Listen string `yaml:"listen"`
-	// TLS serves the API over HTTPS when both files are set.
+	// TLS serves the API over HTTPS when both files are set (paths
+	// relative to data_dir, like every other path in the file).
 	TLS TLSFiles `yaml:"tls"`
 	// TokensFile lists the bearer tokens, one per line:
 	// "TOKEN TENANT [filter|web|admin]" (no role: filter, which is what a

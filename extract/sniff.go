@@ -10,6 +10,16 @@ import (
 	"github.com/airlockmail/airlock/verdict"
 )
 
+// Classify is the one place that turns bytes into a type and a category:
+// the gate's walk, sandboxd's upload and `airlock analyze` all call it, so
+// the same bytes get the same type, category and verdict everywhere. name
+// may be a whole file name or only its extension (".js"); the content
+// decides first, the extension only where the content says nothing risky.
+func Classify(data []byte, name string) (typ string, cat verdict.Category) {
+	typ = Sniff(data)
+	return typ, Categorize(typ, name)
+}
+
 // Sniff returns the type of data by content: mimetype's detection, refined
 // with checks it lacks (ISO 9660 at 0x8001, plain-text scripts by their
 // markers, macro-enabled OOXML).

@@ -71,6 +71,12 @@ type AlertsConfig struct {
 	Webhook string
 	// Keep bounds the in-memory list shown on the web page (default 1000).
 	Keep int
+	// PurgeEvery is how often records older than Retention are deleted
+	// (default 1h; the first purge runs at open). The log holds sealed
+	// senders and recipients: it must not keep them past the retention.
+	PurgeEvery time.Duration
+	// Now is the clock of the purge (default time.Now).
+	Now func() time.Time
 }
 
 // Alerts remembers delivered mail and raises alerts on reclassification.
@@ -86,6 +92,8 @@ type Alerts struct {
 	wg     sync.WaitGroup
 	stop   chan struct{}
 	queue  chan logItem
+	// written is closed when the writer has committed its last batch.
+	written chan struct{}
 }
 
 var (
@@ -104,6 +112,12 @@ func OpenAlerts(cfg AlertsConfig, log *slog.Logger) (*Alerts, error) {
 	}
 	if cfg.Keep <= 0 {
 		cfg.Keep = 1000
+	}
+	if cfg.PurgeEvery <= 0 {
+		cfg.PurgeEvery = time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -133,13 +147,14 @@ func OpenAlerts(cfg AlertsConfig, log *slog.Logger) (*Alerts, error) {
 		return nil, fmt.Errorf("delivered log %s: %w", cfg.Path, err)
 	}
 	a := &Alerts{cfg: cfg, db: db, seal: k, http: &http.Client{Timeout: 10 * time.Second}, log: log,
-		stop: make(chan struct{}), queue: make(chan logItem, 4096)}
+		stop: make(chan struct{}), queue: make(chan logItem, 4096), written: make(chan struct{})}
 	if err := a.loadAlerts(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("delivered log %s: alerts: %w", cfg.Path, err)
 	}
-	a.wg.Add(1)
+	a.wg.Add(2)
 	go a.writer()
+	go a.purgeLoop()
 	return a, nil
 }
 
@@ -181,6 +196,7 @@ type logItem struct {
 // writer commits queued records, many per transaction.
 func (a *Alerts) writer() {
 	defer a.wg.Done()
+	defer close(a.written)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	var batch []Delivered
@@ -206,6 +222,8 @@ func (a *Alerts) writer() {
 				case it := <-a.queue:
 					if it.d != nil {
 						batch = append(batch, *it.d)
+					} else {
+						flushes = append(flushes, it.flush)
 					}
 				default:
 					commit()
@@ -243,7 +261,12 @@ func (a *Alerts) Flush() {
 	ch := make(chan struct{})
 	select {
 	case a.queue <- logItem{flush: ch}:
-		<-ch
+		// The writer may have drained the queue for the last time just
+		// before this request arrived: then nothing will close ch.
+		select {
+		case <-ch:
+		case <-a.written:
+		}
 	case <-a.stop:
 	}
 }
@@ -310,24 +333,33 @@ func (a *Alerts) ByHash(sha string) ([]Delivered, error) {
 	return out, err
 }
 
-// Purge forgets messages delivered before the retention period.
+// Purge forgets messages delivered before the retention period, with
+// their hash index entries, and reports how many it deleted.
 func (a *Alerts) Purge(now time.Time) (int, error) {
 	limit := make([]byte, 8)
 	binary.BigEndian.PutUint64(limit, uint64(now.Add(-a.cfg.Retention).UnixNano()))
 	n := 0
 	err := a.db.Update(func(tx *bbolt.Tx) error {
 		msgs, idx := tx.Bucket(bucketMsgs), tx.Bucket(bucketIndex)
+		// Keys first, deletes after: a bbolt cursor that deletes while it
+		// walks skips the entry after each deleted one.
+		var old [][]byte
 		c := msgs.Cursor()
-		for k, v := c.First(); k != nil && bytes.Compare(k[:8], limit) < 0; k, v = c.Next() {
-			if pt, err := a.seal.Open(v, k); err == nil {
+		for k, _ := c.First(); k != nil && len(k) >= 8 && bytes.Compare(k[:8], limit) < 0; k, _ = c.Next() {
+			old = append(old, bytes.Clone(k))
+		}
+		for _, k := range old {
+			if pt, err := a.seal.Open(msgs.Get(k), k); err == nil {
 				var d Delivered
 				if json.Unmarshal(pt, &d) == nil {
 					for _, f := range d.Files {
-						idx.Delete(append(a.token(f.SHA256), k...))
+						if err := idx.Delete(append(a.token(f.SHA256), k...)); err != nil {
+							return err
+						}
 					}
 				}
 			}
-			if err := c.Delete(); err != nil {
+			if err := msgs.Delete(k); err != nil {
 				return err
 			}
 			n++
@@ -335,6 +367,28 @@ func (a *Alerts) Purge(now time.Time) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// purgeLoop runs Purge at open and every PurgeEvery until Close.
+func (a *Alerts) purgeLoop() {
+	defer a.wg.Done()
+	t := time.NewTicker(a.cfg.PurgeEvery)
+	defer t.Stop()
+	for {
+		// Records still queued are written first, so a purge never races
+		// a record it should have removed.
+		a.Flush()
+		if n, err := a.Purge(a.cfg.Now()); err != nil {
+			a.log.Error("delivered log purge", "err", err)
+		} else if n > 0 {
+			a.log.Info("delivered log purged", "records", n, "retention", a.cfg.Retention)
+		}
+		select {
+		case <-a.stop:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Reclassified raises an alert for every delivered message carrying sha,

@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -136,5 +137,75 @@ func TestWebhookRetriesStopAtClose(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond) // longer than the first backoff
 	if n := tries.Load(); n != after {
 		t.Errorf("%d more tries after Close", n-after)
+	}
+}
+
+// TestAlertsPurge: the delivered-mail log forgets messages older than
+// web.alert_retention on its own (a loop runs at open and every
+// PurgeEvery), all of them — not every other one — and keeps the rest.
+func TestAlertsPurge(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	sha := strings.Repeat("cd", 32)
+	for _, c := range []struct {
+		name      string
+		retention time.Duration
+		wantLeft  int
+	}{
+		{"alert_retention 24h purges the 2-day-old", 24 * time.Hour, 3},
+		{"alert_retention 720h keeps them", 720 * time.Hour, 13},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := gate.AlertsConfig{Path: filepath.Join(t.TempDir(), "delivered.db"), Key: make([]byte, 32),
+				Retention: c.retention, PurgeEvery: 10 * time.Millisecond, Now: func() time.Time { return now }}
+			// Written before the loop runs: a first log without a purge.
+			a, err := gate.OpenAlerts(gate.AlertsConfig{Path: cfg.Path, Key: cfg.Key, Retention: 10000 * time.Hour, Now: cfg.Now}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := func(id string, at time.Time) {
+				a.Record(gate.Delivered{ID: id, At: at, MailFrom: "a@example.net", RcptTo: []string{"bob@example.org"},
+					Files: []gate.DeliveredFile{{Path: "x.doc", SHA256: sha, Verdict: verdict.Clean}}})
+			}
+			// Ten consecutive old records: a cursor that deletes while it
+			// walks leaves every other one behind.
+			for i := 0; i < 10; i++ {
+				rec(fmt.Sprintf("old%d", i), now.Add(-48*time.Hour+time.Duration(i)*time.Minute))
+			}
+			for i := 0; i < 3; i++ {
+				rec(fmt.Sprintf("new%d", i), now.Add(-time.Duration(i+1)*time.Hour))
+			}
+			if got, _ := a.ByHash(sha); len(got) != 13 {
+				t.Fatalf("%d records before the purge, want 13", len(got))
+			}
+			a.Close()
+
+			a, err = gate.OpenAlerts(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			var got []gate.Delivered
+			for i := 0; i < 500; i++ {
+				if got, err = a.ByHash(sha); err != nil {
+					t.Fatal(err)
+				}
+				if len(got) == c.wantLeft {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if len(got) != c.wantLeft {
+				t.Fatalf("%d records left, want %d", len(got), c.wantLeft)
+			}
+			for _, d := range got {
+				if c.wantLeft == 3 && !strings.HasPrefix(d.ID, "new") {
+					t.Errorf("%s survived the purge", d.ID)
+				}
+			}
+			// Direct call: nothing more to purge, and the index is clean.
+			if n, err := a.Purge(now); err != nil || n != 0 {
+				t.Errorf("second purge: %d, %v", n, err)
+			}
+		})
 	}
 }

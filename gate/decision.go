@@ -61,6 +61,20 @@ type FileResult struct {
 	Reason string `json:"reason,omitempty"`
 	// Summary is the findings in one line.
 	Summary string `json:"summary,omitempty"`
+	// NameFindings are the tricks in the file's name (names.go), judged
+	// here because sandboxd never sees names; NameVerdict is their score,
+	// Unknown when the name is fine. It counts toward Worst beside Verdict.
+	NameFindings []verdict.Finding `json:"name_findings,omitempty"`
+	NameVerdict  verdict.Verdict   `json:"name_verdict,omitempty"`
+}
+
+// nameSummary puts a file's name findings in one line.
+func (f *FileResult) nameSummary() string {
+	var parts []string
+	for _, x := range f.NameFindings {
+		parts = append(parts, x.Analyzer+"/"+x.Rule+": "+x.Evidence)
+	}
+	return oneLine(strings.Join(parts, "; "))
 }
 
 // Decision is the gate's answer for one message.
@@ -144,11 +158,17 @@ func (d *Decision) verdictLine() string {
 	default:
 		n := 0
 		for _, f := range d.Files {
-			if f.Verdict != verdict.Unknown {
+			if f.Verdict != verdict.Unknown || f.NameVerdict != verdict.Unknown {
 				n++
 			}
 		}
-		return fmt.Sprintf("%s; %d file(s) judged", d.Worst, n)
+		line := fmt.Sprintf("%s; %d file(s) judged", d.Worst, n)
+		for i := range d.Files {
+			if d.Files[i].NameVerdict != verdict.Unknown {
+				line += "; " + d.Files[i].nameSummary()
+			}
+		}
+		return oneLine(line)
 	}
 }
 

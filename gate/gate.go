@@ -215,6 +215,12 @@ func (g *Gate) Decide(ctx context.Context, m *Message) (*Decision, error) {
 		if f.Unlocked {
 			d.Unlocked++
 		}
+		// A file allowed by an admin's hash exclusion is trusted as it is,
+		// name and all.
+		if fd.Action != policy.Allow {
+			fr.NameFindings = nameFindings(f.Name, f.SniffedType)
+			fr.NameVerdict = nameVerdict(fr.NameFindings)
+		}
 		if fd.Action == policy.Sandbox {
 			if _, seen := data[f.SHA256]; !seen {
 				toJudge = append(toJudge, f.SHA256)
@@ -253,6 +259,7 @@ func (g *Gate) apply(d *Decision, vs map[string]judged) {
 			d.Pending = append(d.Pending, f.SHA256)
 		}
 		d.Worst = verdict.Worse(d.Worst, f.Verdict)
+		d.Worst = verdict.Worse(d.Worst, f.NameVerdict)
 	}
 }
 
@@ -317,6 +324,11 @@ func (g *Gate) worstFile(d *Decision) string {
 			return oneLine(s)
 		}
 	}
+	for i := range d.Files {
+		if f := &d.Files[i]; f.NameVerdict == d.Worst {
+			return oneLine(f.Path + " (" + f.nameSummary() + ")")
+		}
+	}
 	return ""
 }
 
@@ -340,12 +352,22 @@ func (g *Gate) hold(ctx context.Context, m *Message, subject string, d *Decision
 	if d.Deadline.IsZero() {
 		nm.Deadline = g.now().Add(g.pol.Load().Config().Hold.Timeout)
 	}
-	for _, f := range d.Files {
-		if f.Action == policy.Skip || f.SHA256 == "" && f.Verdict == verdict.Unknown {
+	for i := range d.Files {
+		f := &d.Files[i]
+		if f.NameVerdict == verdict.Unknown && (f.Action == policy.Skip || f.SHA256 == "" && f.Verdict == verdict.Unknown) {
 			continue
 		}
-		nm.Files = append(nm.Files, holdqueue.File{Path: f.Path, SHA256: f.SHA256, Category: f.Category,
-			Size: f.Size, Verdict: f.Verdict, Summary: f.Summary})
+		hf := holdqueue.File{Path: f.Path, SHA256: f.SHA256, Category: f.Category,
+			Size: f.Size, Verdict: f.Verdict, Summary: f.Summary}
+		if f.NameVerdict != verdict.Unknown {
+			hf.NameVerdict, hf.NameSummary = f.NameVerdict, f.nameSummary()
+		}
+		if f.Action == policy.Skip && hf.Verdict == verdict.Unknown {
+			// Kept for its name only: nothing to wait for.
+			hf.Verdict = verdict.Clean
+			hf.Summary = "not sent to the sandbox: " + f.Reason
+		}
+		nm.Files = append(nm.Files, hf)
 	}
 	id, err := g.store.Hold(ctx, nm)
 	if err != nil {

@@ -298,3 +298,42 @@ func TestRetroAlert(t *testing.T) {
 		t.Errorf("%d alerts listed", n)
 	}
 }
+
+// TestRetentionNeverClampsDocuments: with sandbox.retention never, a
+// document is uploaded with 30d (sandboxd refuses "never" for documents,
+// which used to leave the mail held to its deadline and delivered
+// unjudged), and a script keeps "never".
+func TestRetentionNeverClampsDocuments(t *testing.T) {
+	c := gatetest.TestConfig()
+	c.Sandbox.Retention = "never"
+	e := gatetest.Start(t, gatetest.Options{Config: &c})
+	script := []byte("WScript.Echo(\"retention test " + t.Name() + "\")\r\n")
+	msg := gatetest.Mail("alice@example.net", "bob@example.org", "retention",
+		gatetest.Part{Name: "r.pdf", Type: "application/pdf", Data: gatetest.PDF()},
+		gatetest.Part{Name: "run.js", Type: "application/octet-stream", Data: script})
+	d := mustDecide(t, e, external(), msg)
+	if d.Action != gate.Deliver || len(d.Pending) != 0 {
+		t.Fatalf("decision %s (%s), pending %v: the files were not judged inline", d.Action, d.Reason, d.Pending)
+	}
+	want := map[verdict.Category]string{verdict.Document: "30d", verdict.Script: "never"}
+	for _, f := range d.Files {
+		w, ok := want[f.Category]
+		if !ok {
+			continue
+		}
+		delete(want, f.Category)
+		if f.Verdict == verdict.Unknown {
+			t.Errorf("%s: no verdict", f.Path)
+		}
+		info, err := e.Client.Get(context.Background(), f.SHA256)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Path, err)
+		}
+		if string(info.Retention) != w {
+			t.Errorf("%s (%s): retention %s, want %s", f.Path, f.Category, info.Retention, w)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("categories not seen: %v", want)
+	}
+}

@@ -80,7 +80,7 @@ func (g *Gate) judge(ctx context.Context, hashes []string, files map[string]*ext
 		if ef == nil || ef.Data == nil {
 			continue
 		}
-		up, err := g.sbx.Upload(ctx, h, ef.Category, extract.Ext(ef.Name), g.cfg.Retention, bytes.NewReader(ef.Data))
+		up, err := g.sbx.Upload(ctx, h, ef.Category, extract.Ext(ef.Name), uploadRetention(g.cfg.Retention, ef), bytes.NewReader(ef.Data))
 		if err != nil {
 			log.Warn("upload failed; file stays pending", "sha256", h, "err", err)
 			continue
@@ -92,6 +92,18 @@ func (g *Gate) judge(ctx context.Context, hashes []string, files map[string]*ext
 		}
 	}
 	return out
+}
+
+// uploadRetention is the retention one upload asks for. Documents are
+// never kept for ever (they may hold personal data, and sandboxd refuses
+// "never" for them, which would leave the mail waiting for the whole hold
+// and then pass it unjudged): "never" becomes 30d for a document, by
+// category or by content.
+func uploadRetention(want api.Retention, f *extract.File) api.Retention {
+	if want == api.RetainNever && (f.Category == verdict.Document || extract.Categorize(f.SniffedType, "") == verdict.Document) {
+		return api.Retain30d
+	}
+	return want
 }
 
 // lookup asks sandboxd for hashes and returns the final verdicts only.

@@ -123,6 +123,25 @@ func runConformance(t *testing.T, open factory) {
 		}
 	})
 
+	t.Run("NameVerdictSurvivesSandboxVerdict", func(t *testing.T) {
+		s, _ := setup(t)
+		in := testMessage(1, sha("named"))
+		in.Files[0].NameVerdict = verdict.HighlySuspicious
+		in.Files[0].NameSummary = "name/double-extension: invoice.pdf.exe"
+		id := hold(t, s, in)
+		if _, err := s.ApplyVerdict(ctx, sha("named"), verdict.Clean, ""); err != nil {
+			t.Fatal(err)
+		}
+		m := state(t, s, id, Held)
+		f := m.Files[0]
+		if f.Verdict != verdict.Clean || f.NameVerdict != verdict.HighlySuspicious || f.NameSummary != in.Files[0].NameSummary {
+			t.Fatalf("file after the sandbox verdict: %+v", f)
+		}
+		if m.Pending() || m.Worst() != verdict.HighlySuspicious {
+			t.Fatalf("pending %v, worst %s: the name verdict must count", m.Pending(), m.Worst())
+		}
+	})
+
 	t.Run("NotesAndOnceMarkers", func(t *testing.T) {
 		s, _ := setup(t)
 		id := hold(t, s, testMessage(1, sha("a")))

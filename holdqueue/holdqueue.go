@@ -93,6 +93,13 @@ type File struct {
 	Verdict verdict.Verdict `json:"verdict,omitempty"`
 	// Summary is the findings in one line, for headers and pages.
 	Summary string `json:"summary,omitempty"`
+	// NameVerdict is the filter's judgement of the file's name (bidi
+	// override, double extension, …; sandboxd never sees names), Unknown
+	// when the name is fine. It counts toward Worst like Verdict, and a
+	// sandbox verdict does not replace it.
+	NameVerdict verdict.Verdict `json:"name_verdict,omitempty"`
+	// NameSummary is the name findings in one line.
+	NameSummary string `json:"name_summary,omitempty"`
 }
 
 // Event is one entry of a message's history.
@@ -155,12 +162,13 @@ func (m *Message) Pending() bool {
 	return false
 }
 
-// Worst is the worst verdict over the message's files (Unknown when none
-// is judged).
+// Worst is the worst verdict over the message's files, their names'
+// verdicts included (Unknown when none is judged).
 func (m *Message) Worst() verdict.Verdict {
 	w := verdict.Unknown
 	for _, f := range m.Files {
 		w = verdict.Worse(w, f.Verdict)
+		w = verdict.Worse(w, f.NameVerdict)
 	}
 	return w
 }

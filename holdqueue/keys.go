@@ -107,6 +107,9 @@ type privateFile struct {
 	SHA256   string           `json:"h"`
 	Category verdict.Category `json:"c"`
 	Size     int64            `json:"z"`
+	// Name judgement, sealed with the path it is about.
+	NameVerdict verdict.Verdict `json:"nv,omitempty"`
+	NameSummary string          `json:"ns,omitempty"`
 }
 
 // row is a record as both backends keep it: plain fields that the store
@@ -173,7 +176,8 @@ func (k *Keys) newRow(m *NewMessage, now time.Time) (*row, []byte, error) {
 	}
 	for _, f := range m.Files {
 		sha := strings.ToLower(f.SHA256)
-		p.Files = append(p.Files, privateFile{Path: f.Path, SHA256: sha, Category: f.Category, Size: f.Size})
+		p.Files = append(p.Files, privateFile{Path: f.Path, SHA256: sha, Category: f.Category, Size: f.Size,
+			NameVerdict: f.NameVerdict, NameSummary: f.NameSummary})
 		t := k.hashToken(sha)
 		r.FileToks = append(r.FileToks, t)
 		addTok(t)
@@ -267,7 +271,8 @@ func (k *Keys) message(id string, r *row) (*Message, error) {
 		m.LastReply = string(b)
 	}
 	for i, f := range p.Files {
-		file := File{Path: f.Path, SHA256: f.SHA256, Category: f.Category, Size: f.Size}
+		file := File{Path: f.Path, SHA256: f.SHA256, Category: f.Category, Size: f.Size,
+			NameVerdict: f.NameVerdict, NameSummary: f.NameSummary}
 		if i < len(r.FileToks) {
 			file.Verdict = verdict.Verdict(r.Verdicts[r.FileToks[i]])
 			file.Summary = r.Summaries[r.FileToks[i]]

@@ -22,7 +22,7 @@ import (
 type Policy struct {
 	cfg        config.Policy
 	nets       []netip.Prefix
-	domains    map[string]bool
+	domains    matcher
 	scan       map[verdict.Category]bool
 	allowHash  map[string]bool
 	blockHash  map[string]bool
@@ -36,7 +36,6 @@ type Policy struct {
 func New(cfg config.Policy) (*Policy, error) {
 	p := &Policy{
 		cfg:       cfg,
-		domains:   map[string]bool{},
 		scan:      map[verdict.Category]bool{},
 		allowHash: map[string]bool{},
 		blockHash: map[string]bool{},
@@ -49,9 +48,7 @@ func New(cfg config.Policy) (*Policy, error) {
 		}
 		p.nets = append(p.nets, pfx)
 	}
-	for _, d := range cfg.InternalDomains {
-		p.domains[strings.ToLower(strings.TrimPrefix(d, "@"))] = true
-	}
+	p.domains = newMatcher(cfg.InternalDomains)
 	for _, c := range cfg.ScanCategories {
 		p.scan[c] = true
 	}
@@ -102,19 +99,40 @@ type Envelope struct {
 
 // Internal reports whether mail with this envelope is internal (not
 // scanned) and why.
+//
+// Internal networks and authenticated sessions say where the mail comes
+// from; when internal_domains is set they vouch only for mail that also
+// claims one of those domains as its sender (MAIL FROM, subdomains
+// included). An internal host that passes on mail with an outside sender
+// — a forwarder, a list server, a scanner relaying inbound mail — hands
+// over mail that came from outside, and that mail is scanned. The sender
+// domain alone never makes mail internal: it is trivially forged, so it
+// only narrows what the network or the login already vouched for. The
+// null sender (bounces) claims no domain and is scanned.
 func (p *Policy) Internal(env Envelope) (bool, string) {
+	why := ""
 	if env.AuthUser != "" && p.cfg.AuthenticatedIsInternal {
-		return true, "authenticated sender"
-	}
-	if env.ClientAddr.IsValid() {
+		why = "authenticated sender"
+	} else if env.ClientAddr.IsValid() {
 		a := env.ClientAddr.Unmap()
 		for _, n := range p.nets {
 			if n.Contains(a) {
-				return true, "client " + a.String() + " in internal network " + n.String()
+				why = "client " + a.String() + " in internal network " + n.String()
+				break
 			}
 		}
 	}
-	return false, ""
+	if why == "" {
+		return false, ""
+	}
+	if len(p.cfg.InternalDomains) > 0 {
+		d := p.domains.match(env.MailFrom)
+		if d == "" {
+			return false, ""
+		}
+		why += ", sender in internal domain " + d
+	}
+	return true, why
 }
 
 // Excluded reports whether the whole message is taken out of scanning by
@@ -152,9 +170,10 @@ func (p *Policy) HasSenderExclusions() bool {
 // exclusion applies (built from policy.sender_auth).
 func (p *Policy) SenderAuth() *senderauth.Checker { return p.auth }
 
-// IsInternalDomain reports whether addr's domain is one of ours.
+// IsInternalDomain reports whether addr's domain (or a parent of it) is
+// one of internal_domains.
 func (p *Policy) IsInternalDomain(addr string) bool {
-	return p.domains[domainOf(addr)]
+	return p.domains.match(addr) != ""
 }
 
 // Action is what policy says to do with one file before any sandbox.

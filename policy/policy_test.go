@@ -48,6 +48,50 @@ func TestInternal(t *testing.T) {
 	}
 }
 
+// TestInternalDomains: with internal_domains set, a trusted network or a
+// login vouches only for mail from our own domains; the sender domain
+// alone (forgeable) never makes mail internal.
+func TestInternalDomains(t *testing.T) {
+	p := newPolicy(t, func(c *config.Policy) {
+		c.InternalNetworks = []string{"10.0.0.0/8"}
+		c.InternalDomains = []string{"example.org", "@Corp.Example"}
+	})
+	inside := netip.MustParseAddr("10.1.2.3")
+	outside := netip.MustParseAddr("203.0.113.9")
+	for _, c := range []struct {
+		name string
+		env  Envelope
+		want bool
+	}{
+		{"internal host, our sender", Envelope{ClientAddr: inside, MailFrom: "alice@example.org"}, true},
+		{"internal host, our subdomain", Envelope{ClientAddr: inside, MailFrom: "<bob@hr.example.org>"}, true},
+		{"internal host, second domain, any case", Envelope{ClientAddr: inside, MailFrom: "Carol@CORP.example"}, true},
+		{"internal host forwards outside sender", Envelope{ClientAddr: inside, MailFrom: "x@partner.example"}, false},
+		{"internal host, look-alike domain", Envelope{ClientAddr: inside, MailFrom: "x@example.org.evil.example"}, false},
+		{"internal host, suffix without dot", Envelope{ClientAddr: inside, MailFrom: "x@notexample.org"}, false},
+		{"internal host, null sender", Envelope{ClientAddr: inside, MailFrom: "<>"}, false},
+		{"outside host forging our domain", Envelope{ClientAddr: outside, MailFrom: "ceo@example.org"}, false},
+		{"login, our sender", Envelope{ClientAddr: outside, AuthUser: "alice", MailFrom: "alice@example.org"}, true},
+		{"login, outside sender", Envelope{ClientAddr: outside, AuthUser: "alice", MailFrom: "alice@gmail.example"}, false},
+	} {
+		got, why := p.Internal(c.env)
+		if got != c.want {
+			t.Errorf("%s: internal=%v (%s), want %v", c.name, got, why, c.want)
+		}
+		if got && !strings.Contains(why, "internal domain") {
+			t.Errorf("%s: reason %q does not name the domain", c.name, why)
+		}
+	}
+	// Without internal_domains the network alone decides, as before.
+	q := newPolicy(t, func(c *config.Policy) { c.InternalNetworks = []string{"10.0.0.0/8"} })
+	if got, _ := q.Internal(Envelope{ClientAddr: inside, MailFrom: "x@partner.example"}); !got {
+		t.Error("no internal_domains: an internal host's mail is no longer internal")
+	}
+	if !p.IsInternalDomain("a@hr.example.org") || p.IsInternalDomain("a@example.net") {
+		t.Error("IsInternalDomain disagrees with Internal")
+	}
+}
+
 func TestMessageExclusions(t *testing.T) {
 	p := newPolicy(t, func(c *config.Policy) {
 		c.Exclusions.Senders = []string{"partner.example", "boss@example.net"}

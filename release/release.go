@@ -212,6 +212,9 @@ func findings(m *holdqueue.Message) string {
 		if f.Summary != "" && f.Verdict != verdict.Clean {
 			parts = append(parts, f.Summary)
 		}
+		if f.NameSummary != "" {
+			parts = append(parts, f.NameSummary)
+		}
 	}
 	return strings.Join(parts, "; ")
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/airlockmail/airlock/extract"
 	"github.com/airlockmail/airlock/sandboxd/api"
 	"github.com/airlockmail/airlock/sandboxd/store"
 	"github.com/airlockmail/airlock/verdict"
@@ -288,7 +289,9 @@ func (d *Daemon) handleUpload(w http.ResponseWriter, r *http.Request, p Principa
 		return
 	}
 	data := buf.Bytes()
-	typ, sniffed := Sniff(data, ext)
+	// The filter's sniffer, so that the same bytes get the same type and
+	// category at the gate, here and in `airlock analyze`.
+	typ, sniffed := extract.Classify(data, ext)
 	cat := declared
 	if cat == "" {
 		cat = sniffed

@@ -150,8 +150,10 @@ func (failingAnalyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.
 }
 
 // A stuck or crashing analyzer does not wedge a worker, and a file that
-// trips one is unscannable, never clean; a file on which every analyzer
-// fails is retried with backoff, then unscannable with the reason.
+// trips one is unscannable, never clean. An analyzer's error is retried
+// with backoff (the cause may pass), then it too makes the file
+// unscannable with the reason — the same answer `airlock analyze` gives
+// (one runner, sandboxd/analyzer/inproc).
 func TestMisbehavingAnalyzers(t *testing.T) {
 	expectPanics[t.Name()] = true
 	st, _ := backends[0].open(t)
@@ -170,7 +172,7 @@ func TestMisbehavingAnalyzers(t *testing.T) {
 	}{
 		{"please hang", verdict.Unscannable, "stuck: timed out"},
 		{"please crash", verdict.Unscannable, "panics: crashed"},
-		{"please fail", verdict.Clean, ""}, // two of four fail: the others decide
+		{"please fail", verdict.Unscannable, "fail1: cannot parse"}, // two of four could not look: not clean
 		{"fine", verdict.Clean, ""},
 	}
 	for _, tt := range tests {
@@ -186,13 +188,18 @@ func TestMisbehavingAnalyzers(t *testing.T) {
 		t.Errorf("panics counted: %d, want 1", e.d.Stats().Panics)
 	}
 
+	// "please fail" was tried max_attempts times; the others once.
+	if got := e.d.Stats().Started; got != 3+3 {
+		t.Errorf("analysis started %d times, want 6 (3 files once, one 3 times)", got)
+	}
+
 	// Only failing analyzers: retried, then unscannable.
 	st2, _ := backends[0].open(t)
 	e2 := startEnv(t, st2, envOptions{cfg: &cfg, analyzers: []analyzer.Analyzer{failingAnalyzer{"fail1"}}})
 	data := []byte("always fail")
 	e2.upload(e2.admin, data, verdict.Other, "", api.Retain30d)
 	f := e2.waitDone(e2.admin, sha(data))
-	if f.Verdict != verdict.Unscannable || !bytes.Contains([]byte(f.Reason), []byte("failed 3 times")) {
+	if f.Verdict != verdict.Unscannable || !bytes.Contains([]byte(f.Reason), []byte("fail1: cannot parse")) {
 		t.Errorf("after retries: %s %q", f.Verdict, f.Reason)
 	}
 	if got := e2.d.Stats().Started; got != 3 {

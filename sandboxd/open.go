@@ -30,6 +30,9 @@ type Setup struct {
 // missing). close releases the store.
 func Open(ctx context.Context, c config.Config, analyzers []analyzer.Analyzer, log *slog.Logger) (d *Daemon, setup Setup, close func() error, err error) {
 	sc := c.Sandboxd
+	// Like every other path in the file, the certificate and key are
+	// relative to data_dir (a unit's working directory is "/").
+	sc.TLS.CertFile, sc.TLS.KeyFile = c.Path(sc.TLS.CertFile), c.Path(sc.TLS.KeyFile)
 	setup.KeyFile = c.Path(sc.KeyFile)
 	setup.TokensFile = c.Path(sc.TokensFile)
 	setup.ClientTokenFile = c.Path(sc.ClientTokenFile)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/inproc"
 	"github.com/airlockmail/airlock/sandboxd/api"
 	"github.com/airlockmail/airlock/sandboxd/store"
 	"github.com/airlockmail/airlock/verdict"
@@ -120,16 +122,20 @@ func (d *Daemon) process(ctx context.Context, j *store.Job) {
 	}
 	d.started.Add(1)
 	f := &analyzer.File{SHA256: j.SHA256, Data: data, Category: rec.Category, Type: rec.Type, Ext: ext}
-	results, failures, accepted, failReason := d.analyze(ctx, f)
+	rep := d.runner().Run(ctx, f)
 	if ctx.Err() != nil {
 		return // shutting down: the job stays claimed and comes back
 	}
-	if accepted > 0 && failures == accepted {
-		d.retry(ctx, j, rec, "every analyzer failed, last: "+failReason, log)
+	// A failure that another run may not repeat (an analyzer's error, or
+	// every analyzer failed) is retried while attempts remain, unless the
+	// findings in hand already condemn the file; the last attempt's
+	// report stands as it is, the same report `airlock analyze` prints.
+	if rep.Retry && rec.Attempts < d.cfg.MaxAttempts && !rep.Verdict.AtLeast(verdict.Suspicious) {
+		d.retry(ctx, j, rec, "analyzer failed: "+strings.Join(rep.Errors, "; "), log)
 		ack()
 		return
 	}
-	d.finish(ctx, j, start, results, "", log)
+	d.finish(ctx, j, start, &rep, "", log)
 	ack()
 }
 
@@ -161,27 +167,17 @@ func (d *Daemon) retry(ctx context.Context, j *store.Job, rec store.Record, reas
 	log.Warn("analysis failed, will retry", "reason", reason, "backoff", backoff)
 }
 
-// finish stores the verdict (results scored, or unscannable with reason
-// when results is nil) and the event, in one transaction.
-func (d *Daemon) finish(ctx context.Context, j *store.Job, start time.Time, results []analyzer.Result, reason string, log interface {
+// finish stores the verdict (the runner's report, or unscannable with
+// reason when rep is nil) and the event, in one transaction.
+func (d *Daemon) finish(ctx context.Context, j *store.Job, start time.Time, rep *inproc.Report, reason string, log interface {
 	Warn(string, ...any)
 	Info(string, ...any)
 }) {
-	var v verdict.Verdict
-	var findings []verdict.Finding
-	if results == nil {
-		v = verdict.Unscannable
-	} else {
-		v, _ = d.scoring.Score(results)
-		var reasons []string
-		for _, r := range results {
-			findings = append(findings, r.Findings...)
-			if r.Unscannable != "" {
-				reasons = append(reasons, r.Unscannable)
-			}
-		}
-		if v == verdict.Unscannable && len(reasons) > 0 {
-			reason = reasons[0]
+	v, findings := verdict.Unscannable, []verdict.Finding(nil)
+	if rep != nil {
+		v, findings = rep.Verdict, rep.Findings
+		if v == verdict.Unscannable && len(rep.Unscannable) > 0 {
+			reason = rep.Unscannable[0]
 		}
 	}
 	now := d.now()
@@ -237,95 +233,11 @@ func (d *Daemon) finish(ctx context.Context, j *store.Job, start time.Time, resu
 	}
 }
 
-// analyze runs every accepting analyzer, each under its own deadline and
-// panic fence. A timed-out or crashed analyzer makes its part of the
-// verdict "unscannable": a file that wedges a parser must not pass as
-// clean. A plain error is recorded as an info finding and the others
-// decide; when every analyzer failed, failReason says why.
-func (d *Daemon) analyze(ctx context.Context, f *analyzer.File) (results []analyzer.Result, failures, accepted int, failReason string) {
-	for _, a := range d.analyzers {
-		if !d.accepts(a, f) {
-			continue
-		}
-		accepted++
-		r, err := d.runOne(ctx, a, f)
-		if err != nil {
-			failures++
-			failReason = fmt.Sprintf("%s: %v", a.Name(), err)
-			if errors.Is(err, errAnalyzerTimeout) || errors.Is(err, errAnalyzerPanic) {
-				r = analyzer.Result{Unscannable: failReason}
-			} else {
-				r = analyzer.Result{Findings: []verdict.Finding{{Analyzer: a.Name(), Rule: "analyzer-error",
-					Severity: verdict.Info, Description: "analyzer failed", Evidence: truncate(err.Error(), 200)}}}
-			}
-		}
-		for i := range r.Findings {
-			if r.Findings[i].Analyzer == "" {
-				r.Findings[i].Analyzer = a.Name()
-			}
-			r.Findings[i].Evidence = truncate(r.Findings[i].Evidence, 200)
-		}
-		results = append(results, r)
-	}
-	return results, failures, accepted, failReason
-}
-
-func (d *Daemon) accepts(a analyzer.Analyzer, f *analyzer.File) (ok bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			d.panics.Add(1)
-			d.log.Error("analyzer panicked in Accepts", "analyzer", a.Name(), "panic", fmt.Sprint(r))
-			ok = false
-		}
-	}()
-	return a.Accepts(f)
-}
-
-var (
-	errAnalyzerTimeout = errors.New("timed out")
-	errAnalyzerPanic   = errors.New("crashed")
-)
-
-// runOne runs one analyzer in its own goroutine so that one that ignores
-// its context cannot wedge the worker: after the deadline the worker moves
-// on (the goroutine is abandoned and counted in the log).
-func (d *Daemon) runOne(ctx context.Context, a analyzer.Analyzer, f *analyzer.File) (analyzer.Result, error) {
-	actx, cancel := context.WithTimeout(ctx, d.cfg.AnalyzerTimeout)
-	defer cancel()
-	type out struct {
-		r   analyzer.Result
-		err error
-	}
-	ch := make(chan out, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				d.panics.Add(1)
-				d.log.Error("analyzer panicked", "analyzer", a.Name(), "sha256", f.SHA256, "panic", fmt.Sprint(r))
-				ch <- out{err: fmt.Errorf("%w: %v", errAnalyzerPanic, r)}
-			}
-		}()
-		r, err := a.Analyze(actx, f)
-		ch <- out{r, err}
-	}()
-	select {
-	case o := <-ch:
-		if o.err != nil && actx.Err() != nil && ctx.Err() == nil {
-			return analyzer.Result{}, fmt.Errorf("%w after %s", errAnalyzerTimeout, d.cfg.AnalyzerTimeout)
-		}
-		return o.r, o.err
-	case <-actx.Done():
-		// Give it a moment to honour the context, then leave it behind.
-		select {
-		case o := <-ch:
-			if o.err == nil && ctx.Err() == nil {
-				return o.r, nil
-			}
-		case <-time.After(time.Second):
-			d.log.Error("analyzer ignores its deadline; abandoned", "analyzer", a.Name(), "sha256", f.SHA256)
-		}
-		return analyzer.Result{}, fmt.Errorf("%w after %s", errAnalyzerTimeout, d.cfg.AnalyzerTimeout)
-	}
+// runner is the one analyzer runner (the one `airlock analyze` uses),
+// with this daemon's analyzers, scoring, deadline, log and panic metric.
+func (d *Daemon) runner() *inproc.Runner {
+	return &inproc.Runner{Analyzers: d.analyzers, Scoring: d.scoring, Timeout: d.cfg.AnalyzerTimeout, Log: d.log,
+		Panicked: func(string) { d.panics.Add(1) }}
 }
 
 func truncate(s string, n int) string {

@@ -61,7 +61,7 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 		v.Err = "No sandbox is configured."
 	} else if res, err := s.deps.Sandbox.List(ctx, v.Filter); err != nil {
 		// The page still renders: the admin sees why the list is empty.
-		v.Err = "sandboxd: " + err.Error()
+		v.Err = sandboxError(err)
 	} else {
 		v.Files, v.Next = res.Files, res.Next
 	}
@@ -202,4 +202,15 @@ func (s *Server) back(r *http.Request, def string) string {
 		return b
 	}
 	return def
+}
+
+// sandboxError words a sandboxd failure for the page: the client's errors
+// already name sandboxd ("sandboxd GET /v1/files: …"), others get the
+// prefix once.
+func sandboxError(err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "sandboxd") {
+		return msg
+	}
+	return "sandboxd: " + msg
 }

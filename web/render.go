@@ -45,7 +45,13 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"join":  strings.Join,
+	"join": strings.Join,
+	// mediatype drops parameters ("text/plain; charset=utf-8"), which
+	// records typed before sandboxd shared the filter's sniffer carry.
+	"mediatype": func(t string) string {
+		base, _, _ := strings.Cut(t, ";")
+		return strings.TrimSpace(base)
+	},
 	"vword": verdictWord,
 	"vclass": func(v verdict.Verdict) string {
 		switch v {

@@ -37,6 +37,9 @@ func runCheckConfig(ctx context.Context, env *cmdEnv, args []string) error {
 		env.stdout.Write(b)
 		return nil
 	}
+	for _, w := range c.Warnings() {
+		fmt.Fprintf(env.stdout, "%s: warning: %s\n", fs.Arg(0), w)
+	}
 	fmt.Fprintf(env.stdout, "%s: ok\n", fs.Arg(0))
 	return nil
 }

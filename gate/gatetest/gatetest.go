@@ -26,6 +26,7 @@ import (
 	"github.com/airlockmail/airlock/release"
 	"github.com/airlockmail/airlock/sandboxd"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/all"
+	"github.com/airlockmail/airlock/sandboxd/api"
 	"github.com/airlockmail/airlock/sandboxd/client"
 )
 
@@ -60,7 +61,8 @@ func (e *Env) NewGate(node string) *gate.Gate {
 		e.T.Fatal(err)
 	}
 	g, err := gate.New(gate.Config{Policy: pol, Extract: e.Config.Extract, ReleaseKey: e.ReleaseKey, Node: node,
-		Relookup: 500 * time.Millisecond, Alerts: e.Alerts, Walker: e.walker}, e.Client, e.Store, e.log)
+		Retention: api.Retention(e.Config.Sandbox.Retention), Relookup: 500 * time.Millisecond, Alerts: e.Alerts, Walker: e.walker},
+		e.Client, e.Store, e.log)
 	if err != nil {
 		e.T.Fatal(err)
 	}

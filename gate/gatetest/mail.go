@@ -7,9 +7,19 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 )
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
 
 // EICAR is the anti-virus test file (built at run time so that no scanner
 // on a developer's machine quarantines this source file).
@@ -40,7 +50,13 @@ func Mail(from, to, subject string, parts ...Part) []byte {
 			b.WriteString("\r\n")
 			continue
 		}
-		fmt.Fprintf(&b, "--%s\r\nContent-Type: %s; name=\"%s\"\r\nContent-Disposition: attachment; filename=\"%s\"\r\nContent-Transfer-Encoding: base64\r\n\r\n", boundary, p.Type, p.Name, p.Name)
+		name, filename := fmt.Sprintf("name=\"%s\"", p.Name), fmt.Sprintf("filename=\"%s\"", p.Name)
+		if !isASCII(p.Name) {
+			// RFC 2231, as mail clients write names outside ASCII.
+			v := "UTF-8''" + url.PathEscape(p.Name)
+			name, filename = "name*="+v, "filename*="+v
+		}
+		fmt.Fprintf(&b, "--%s\r\nContent-Type: %s; %s\r\nContent-Disposition: attachment; %s\r\nContent-Transfer-Encoding: base64\r\n\r\n", boundary, p.Type, name, filename)
 		enc := base64.StdEncoding.EncodeToString(p.Data)
 		for len(enc) > 76 {
 			b.WriteString(enc[:76] + "\r\n")

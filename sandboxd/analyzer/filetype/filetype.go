@@ -7,8 +7,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/gabriel-vasile/mimetype"
-
+	"github.com/airlockmail/airlock/extract"
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
 	"github.com/airlockmail/airlock/verdict"
 )
@@ -62,7 +61,7 @@ func (*Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Result
 	ext := strings.ToLower(f.Ext)
 	typ := f.Type
 	if typ == "" {
-		typ = mimetype.Detect(f.Data).String()
+		typ = extract.Sniff(f.Data) // the one sniffer, as the runner's File has it
 	}
 	isExe := isExecutable(typ)
 	var out []verdict.Finding
