@@ -2,16 +2,18 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
 func init() {
 	commands["healthcheck"] = command{
 		summary: "probe a process's /healthz or /readyz (exit 0 when it answers 200): for container health checks",
+		usage:   "airlock healthcheck [--url URL] [--timeout D]",
+		example: "airlock healthcheck --url http://127.0.0.1:9357/readyz",
 		run:     runHealthcheck,
 	}
 }
@@ -19,12 +21,14 @@ func init() {
 // runHealthcheck exists because the image has no curl: a container health
 // check runs the binary it already has.
 func runHealthcheck(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags("healthcheck")
 	url := fs.String("url", "http://127.0.0.1:9357/healthz", "endpoint to probe")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return &exitError{code: 2, msg: "usage: airlock healthcheck [--url URL] [--timeout D]"}
+	if err := parseFlags(env, "healthcheck", fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("healthcheck", "unexpected arguments: "+strings.Join(fs.Args(), " "))
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

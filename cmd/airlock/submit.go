@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +22,8 @@ import (
 func init() {
 	commands["submit"] = command{
 		summary: "send files to sandboxd (lookup first, upload the unknown) and print their verdicts",
+		usage:   "airlock submit [--url URL] [--token-file FILE] [--ca-file FILE] [--retention R] [--wait D] [--json] FILE...",
+		example: "airlock submit --url http://127.0.0.1:8025 --token-file /var/lib/airlock/sandboxd/client.token invoice.pdf",
 		run:     runSubmit,
 	}
 }
@@ -39,19 +40,18 @@ type submitted struct {
 }
 
 func runSubmit(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags("submit")
 	url := fs.String("url", submitEnvOr("AIRLOCK_SANDBOX_URL", "http://127.0.0.1:8025"), "sandboxd URL (env AIRLOCK_SANDBOX_URL)")
 	tokenFile := fs.String("token-file", os.Getenv("AIRLOCK_SANDBOX_TOKEN_FILE"), "file holding the bearer token (env AIRLOCK_SANDBOX_TOKEN_FILE; or the token itself in AIRLOCK_SANDBOX_TOKEN)")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust for https")
 	retention := fs.String("retention", "30d", "what sandboxd may keep of the samples: immediately, 30d or never")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	wait := fs.Duration("wait", 5*time.Minute, "how long to wait for verdicts (0: do not wait)")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	if err := parseFlags(env, "submit", fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		return &exitError{code: 2, msg: "usage: airlock submit [--url URL] [--token-file FILE] [--json] FILE..."}
+		return usageError("submit", "")
 	}
 	if !api.Retention(*retention).Valid() {
 		return &exitError{code: 2, msg: "--retention must be immediately, 30d or never"}
