@@ -36,6 +36,9 @@ func serveAdmin(ctx context.Context, env *cmdEnv, c *config.Config, store holdqu
 	if err != nil {
 		return nil, fmt.Errorf("admin listen: %w", err)
 	}
+	if ap, ok := ln.Addr().(*net.TCPAddr); ok && !ap.IP.IsLoopback() {
+		log.Warn("admin API listens beyond loopback: plain HTTP, guarded by a bearer token only", "admin.listen", ln.Addr().String())
+	}
 	ep := adminapi.Endpoint{URL: "http://" + ln.Addr().String(), Token: token, PID: os.Getpid(), SandboxURL: sandboxURL}
 	unpublish, err := adminapi.Publish(c.DataDir, ep)
 	if err != nil {
