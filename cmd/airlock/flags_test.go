@@ -37,6 +37,12 @@ func TestHelpEveryVerb(t *testing.T) {
 					t.Errorf("--help lacks %q:\n%s", want, out)
 				}
 			}
+			// The example's flags exist: with --help at the end, parsing
+			// reaches it only if every flag before it is known.
+			ex := strings.Fields(commands[verb].example)[1:]
+			if code, _, errOut := runCmd(t, "", append(ex, "--help")...); code != 0 {
+				t.Errorf("the example %q does not parse: exit %d %s", commands[verb].example, code, errOut)
+			}
 			for _, args := range [][]string{{verb, "-h"}, {"help", verb}, {verb, "-help"}} {
 				if code, o, _ := runCmd(t, "", args...); code != 0 || o != out {
 					t.Errorf("%v: exit %d, output differs from --help:\n%s", args, code, o)
