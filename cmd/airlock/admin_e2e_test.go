@@ -140,6 +140,19 @@ func TestAdminVerbsAgainstRunningAll(t *testing.T) {
 	}
 	c.Quit()
 
+	// files and submit find the in-process sandboxd, whose port was
+	// chosen at start, through the published endpoint.
+	code, out, errOut = runCmd(t, "", "files", "show", eicarSHA, "--config", cfg)
+	if code != 0 || !strings.Contains(out, "verdict:    malicious") {
+		t.Errorf("files show: %d\n%s\n%s", code, out, errOut)
+	}
+	sample := filepath.Join(t.TempDir(), "eicar.com")
+	os.WriteFile(sample, gatetest.EICAR, 0o600)
+	code, out, errOut = runCmd(t, "", "submit", sample, "--config", cfg)
+	if code != 0 || !strings.HasPrefix(out, "malicious") || !strings.Contains(out, eicarSHA) {
+		t.Errorf("submit --config: %d\n%s\n%s", code, out, errOut)
+	}
+
 	// No process: the verbs open the stores themselves, and say so. The
 	// endpoint file went with the process.
 	n.stop()

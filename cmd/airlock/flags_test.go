@@ -1,6 +1,10 @@
 package main
 
 import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -119,6 +123,30 @@ func TestFlagsAnywhere(t *testing.T) {
 				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s\nwant %q in stdout, %q in stderr", code, tc.code, out, errOut, tc.out, tc.err)
 			}
 		})
+	}
+}
+
+// TestHealthcheckConfig: `healthcheck --config F` probes the file's
+// ops.listen (wildcard as loopback); --ready asks /readyz.
+func TestHealthcheckConfig(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready")
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.yaml")
+	os.WriteFile(f, []byte("data_dir: "+dir+"\nops: {listen: \"0.0.0.0:"+port+"\"}\n"), 0o600)
+	t.Setenv("AIRLOCK_OPS_LISTEN", "")
+	if code, out, errOut := runCmd(t, "", "healthcheck", "--config", f, "--ready"); code != 0 || out != "ready" {
+		t.Errorf("--ready: %d %q %s", code, out, errOut)
+	}
+	if code, _, errOut := runCmd(t, "", "healthcheck", "--config", f); code != 1 || !strings.Contains(errOut, "/healthz") {
+		t.Errorf("/healthz answering 503: %d %s", code, errOut)
 	}
 }
 
