@@ -52,6 +52,9 @@ type Config struct {
 	Web Web `yaml:"web"`
 	// Ops is where /metrics, /healthz and /readyz are served.
 	Ops Ops `yaml:"ops"`
+	// Admin is the local admin API the CLI uses while the process holds
+	// the embedded store.
+	Admin Admin `yaml:"admin"`
 }
 
 // Log says how to log.
@@ -79,6 +82,7 @@ func Default() Config {
 	c.Proxy = DefaultProxy()
 	c.Web = DefaultWeb()
 	c.Ops = DefaultOps()
+	c.Admin = DefaultAdmin()
 	return c
 }
 
@@ -186,6 +190,7 @@ func (c *Config) Validate(p *Problems) {
 	c.Release.Validate("release", p)
 	c.Deliver.Validate("deliver", p)
 	c.Ops.Validate("ops", p)
+	c.Admin.Validate("admin", p)
 	c.Milter.Validate("milter", p)
 	c.Proxy.Validate("proxy", p)
 	c.Web.Validate("web", p)

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/spf13/pflag"
 
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/deliver"
@@ -31,6 +32,8 @@ import (
 func init() {
 	commands["all"] = command{
 		summary: "run everything in one process: milter, proxy (when configured), sandboxd, release loop",
+		usage:   "airlock all [--config FILE] [--data-dir DIR] [--milter-listen A] [--proxy-listen A] [--upstream A] [--next-hop A] [--web-listen A] [--sandbox-listen A] [--ops-listen A] [--internal-networks N,...]",
+		example: "airlock all --config /etc/airlock/airlock.yaml",
 		run:     func(ctx context.Context, env *cmdEnv, args []string) error { return runMailPath(ctx, env, "all", args) },
 	}
 }
@@ -38,16 +41,20 @@ func init() {
 // pathFlags are the command-line overrides shared by all, milter and proxy:
 // what a quick start or a test changes most.
 type pathFlags struct {
-	fs                                                 *flag.FlagSet
+	fs                                                 *pflag.FlagSet
+	verb                                               string
+	env                                                *cmdEnv
 	cfgFile, dataDir, milterListen, proxyListen        *string
 	upstream, nextHop, webListen, sandboxListen, inets *string
+	opsListen                                          *string
 }
 
 func newPathFlags(verb string, env *cmdEnv) *pathFlags {
-	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags(verb)
 	return &pathFlags{
 		fs:            fs,
+		verb:          verb,
+		env:           env,
 		cfgFile:       fs.String("config", "", "configuration file (default: built-in defaults)"),
 		dataDir:       fs.String("data-dir", "", "data directory (overrides data_dir)"),
 		milterListen:  fs.String("milter-listen", "", "milter address, e.g. inet:127.0.0.1:7357 (overrides milter.listen; \"off\" disables)"),
@@ -57,16 +64,17 @@ func newPathFlags(verb string, env *cmdEnv) *pathFlags {
 		webListen:     fs.String("web-listen", "", "admin page address (overrides web.listen; \"off\" disables)"),
 		sandboxListen: fs.String("sandbox-listen", "", "in-process sandboxd API address (overrides sandboxd.listen)"),
 		inets:         fs.String("internal-networks", "", "comma-separated client networks whose mail is not scanned (overrides policy.internal_networks)"),
+		opsListen:     fs.String("ops-listen", "", "address of /metrics, /healthz, /readyz (overrides $AIRLOCK_OPS_LISTEN and ops.listen; \"off\" disables)"),
 	}
 }
 
 // load reads the config and applies the flags.
 func (f *pathFlags) load(args []string) (config.Config, error) {
-	if err := f.fs.Parse(args); err != nil {
-		return config.Config{}, &exitError{code: 2}
+	if err := parseFlags(f.env, f.verb, f.fs, args); err != nil {
+		return config.Config{}, err
 	}
 	if f.fs.NArg() != 0 {
-		return config.Config{}, &exitError{code: 2, msg: "unexpected arguments: " + strings.Join(f.fs.Args(), " ")}
+		return config.Config{}, usageError(f.verb, "unexpected arguments: "+strings.Join(f.fs.Args(), " "))
 	}
 	c := config.Default()
 	if *f.cfgFile != "" {
@@ -93,6 +101,7 @@ func (f *pathFlags) load(args []string) (config.Config, error) {
 		c.Web.Listen = ""
 	}
 	set(&c.Sandboxd.Listen, *f.sandboxListen)
+	setOpsListen(&c, *f.opsListen)
 	if *f.inets != "" {
 		c.Policy.InternalNetworks = strings.Split(*f.inets, ",")
 	}
@@ -148,6 +157,7 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 
 	// sandboxd: in-process for `all` unless sandbox.url points elsewhere.
 	var sbx, webSbx *client.Client
+	var sandboxURL string // the in-process sandboxd, for `airlock files`
 	if verb == "all" && c.Sandbox.URL == "" {
 		analyzers, err := all.Analyzers(all.Env{Config: c, Logger: log})
 		if err != nil {
@@ -190,7 +200,8 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 				return err
 			}
 		}
-		fmt.Fprintf(env.stdout, "sandboxd:  %s://%s (engine %s)\n", scheme, ln.Addr(), d.Engine())
+		sandboxURL = scheme + "://" + ln.Addr().String()
+		fmt.Fprintf(env.stdout, "sandboxd:  %s (engine %s)\n", sandboxURL, d.Engine())
 	} else if c.Sandbox.URL != "" {
 		if sbx, err = client.FromConfig(c.Sandbox, c.Path); err != nil {
 			return fmt.Errorf("sandbox client: %w", err)
@@ -327,6 +338,15 @@ func runMailPath(ctx context.Context, env *cmdEnv, verb string, args []string) e
 		fmt.Fprintf(env.stdout, "proxy:     %s -> %s\n", ln.Addr(), c.Proxy.Upstream)
 	}
 	run("ops", o.serve(ctx, env, opsListen(&c), log))
+	// The CLI's queue and exclusions verbs reach the embedded store
+	// through this process while it holds the store's lock.
+	serveAdminAPI, err := serveAdmin(ctx, env, &c, store, ex, node, sandboxURL, log)
+	if err != nil {
+		return err
+	}
+	if serveAdminAPI != nil {
+		run("admin", serveAdminAPI)
+	}
 	fmt.Fprintf(env.stdout, "next hop:  %s\nhold queue: %s\n", c.Deliver.NextHop, c.HoldQueue.Backend)
 	if c.Web.Listen != "" {
 		var ws web.Sandbox

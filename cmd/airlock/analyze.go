@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,6 +18,8 @@ import (
 func init() {
 	commands["analyze"] = command{
 		summary: "run the sandbox analyzers on files in this process and print verdicts and findings",
+		usage:   "airlock analyze [--json] [--config FILE] [--timeout D] FILE...",
+		example: "airlock analyze invoice.pdf",
 		run:     runAnalyze,
 	}
 }
@@ -30,16 +31,15 @@ type analyzeOutput struct {
 }
 
 func runAnalyze(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags("analyze")
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	cfgPath := fs.String("config", "", "configuration file (scoring, hash list); default: built-in defaults")
 	timeout := fs.Duration("timeout", 60*time.Second, "deadline of each analyzer on each file")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	if err := parseFlags(env, "analyze", fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		return &exitError{code: 2, msg: "usage: airlock analyze [--json] [--config FILE] FILE..."}
+		return usageError("analyze", "")
 	}
 	c := config.Default()
 	if *cfgPath != "" {

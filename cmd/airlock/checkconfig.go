@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
 	"github.com/airlockmail/airlock/config"
@@ -11,21 +10,29 @@ import (
 func init() {
 	commands["check-config"] = command{
 		summary: "check a configuration file and print every problem with its path",
+		usage:   "airlock check-config [--print] [--config] FILE\n  (no FILE: $AIRLOCK_CONFIG, else /etc/airlock/airlock.yaml)",
+		example: "airlock check-config /etc/airlock/airlock.yaml",
 		run:     runCheckConfig,
 	}
 }
 
 func runCheckConfig(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags("check-config")
 	print := fs.Bool("print", false, "print the effective configuration (defaults filled in)")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	cfgPath := fs.String("config", "", "the file to check (the same as the FILE argument)")
+	if err := parseFlags(env, "check-config", fs, args); err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
-		return &exitError{code: 2, msg: "usage: airlock check-config [--print] FILE"}
+	file := *cfgPath
+	switch {
+	case fs.NArg() > 1, fs.NArg() == 1 && file != "" && file != fs.Arg(0):
+		return usageError("check-config", "one file at a time")
+	case fs.NArg() == 1:
+		file = fs.Arg(0)
+	case file == "":
+		file = defaultConfig()
 	}
-	c, err := config.Load(fs.Arg(0))
+	c, err := config.Load(file)
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
@@ -38,8 +45,8 @@ func runCheckConfig(ctx context.Context, env *cmdEnv, args []string) error {
 		return nil
 	}
 	for _, w := range c.Warnings() {
-		fmt.Fprintf(env.stdout, "%s: warning: %s\n", fs.Arg(0), w)
+		fmt.Fprintf(env.stdout, "%s: warning: %s\n", file, w)
 	}
-	fmt.Fprintf(env.stdout, "%s: ok\n", fs.Arg(0))
+	fmt.Fprintf(env.stdout, "%s: ok\n", file)
 	return nil
 }

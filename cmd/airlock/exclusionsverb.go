@@ -3,57 +3,69 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"text/tabwriter"
 	"time"
 
-	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/policy/exclusions"
 )
 
 func init() {
 	commands["exclusions"] = command{
 		summary: "list, add or remove allowed file hashes shared by every node (ls|add|rm)",
+		usage: `airlock exclusions ls
+  airlock exclusions add SHA256 [--reason TEXT]
+  airlock exclusions rm SHA256
+  every form also takes --config FILE, --data-dir DIR and --json, anywhere
+  Changes reach every running node at once (Redis) or the running airlock all
+  (embedded store: through its admin API) within its re-read period; no restart.`,
+		example: `airlock exclusions add 275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f --reason "vendor tool"`,
 		run:     runExclusions,
 	}
 }
 
-const exclusionsUsage = `usage: airlock exclusions [--config FILE] [--json] ls
-       airlock exclusions [--config FILE] [--json] add [--reason TEXT] SHA256
-       airlock exclusions [--config FILE] [--json] rm SHA256
-Changes reach every running node at once (Redis) or the running airlock all
-(embedded store) within its re-read period; no restart.`
+var exclusionsFlags = map[string][]string{"ls": nil, "add": {"reason"}, "rm": nil}
 
 func runExclusions(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("exclusions", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	cfgPath := fs.String("config", "/etc/airlock/airlock.yaml", "configuration file")
-	asJSON := fs.Bool("json", false, "print JSON for machines")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	fs := newFlags("exclusions")
+	af := addAdminFlags(fs)
+	reason := fs.String("reason", "", "add: why this file is allowed (kept with the entry)")
+	if err := parseFlags(env, "exclusions", fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		return &exitError{code: 2, msg: exclusionsUsage}
+		return usageError("exclusions", "")
 	}
 	verb, rest := fs.Arg(0), fs.Args()[1:]
-	c, err := config.Load(*cfgPath)
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
+	if _, ok := exclusionsFlags[verb]; !ok {
+		return usageError("exclusions", fmt.Sprintf("unknown sub-command %q", verb))
 	}
-	store, err := openExclusions(&c, slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		return fmt.Errorf("open exclusions: %w", err)
+	if err := onlyFor("exclusions", verb, fs, adminCommon, exclusionsFlags); err != nil {
+		return err
 	}
-	defer store.Close()
-	out := jsonOr(env.stdout, *asJSON)
+	if want := map[bool]int{true: 0, false: 1}[verb == "ls"]; len(rest) != want {
+		return usageError("exclusions", fmt.Sprintf("%s takes %d argument(s), got %d", verb, want, len(rest)))
+	}
+	var sha string
+	if verb != "ls" {
+		var err error
+		if sha, err = exclusions.Normalize(rest[0]); err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+	}
+	c, err := af.load()
+	if err != nil {
+		return err
+	}
+	store, closeStore, err := openAllowList(ctx, env, &c)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	out := jsonOr(env.stdout, *af.asJSON)
 	switch verb {
 	case "ls":
-		if len(rest) != 0 {
-			return &exitError{code: 2, msg: exclusionsUsage}
-		}
 		list, err := store.List(ctx)
 		if err != nil {
 			return fmt.Errorf("list exclusions: %w", err)
@@ -70,29 +82,12 @@ func runExclusions(ctx context.Context, env *cmdEnv, args []string) error {
 			tw.Flush()
 		})
 	case "add":
-		vf := flag.NewFlagSet("exclusions add", flag.ContinueOnError)
-		vf.SetOutput(env.stderr)
-		reason := vf.String("reason", "", "why this file is allowed (kept with the entry)")
-		if err := vf.Parse(rest); err != nil || vf.NArg() != 1 {
-			return &exitError{code: 2, msg: exclusionsUsage}
-		}
-		sha, err := exclusions.Normalize(vf.Arg(0))
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
 		e := exclusions.Exclusion{SHA256: sha, Actor: "admin:" + adminName(), Reason: *reason, Added: time.Now().UTC()}
 		if err := store.Add(ctx, e); err != nil {
 			return fmt.Errorf("add exclusion: %w", err)
 		}
 		return out(e, func(w io.Writer) { fmt.Fprintf(w, "%s: allowed by %s\n", sha, e.Actor) })
-	case "rm":
-		if len(rest) != 1 {
-			return &exitError{code: 2, msg: exclusionsUsage}
-		}
-		sha, err := exclusions.Normalize(rest[0])
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
+	default: // rm
 		if err := store.Remove(ctx, sha); err != nil {
 			if errors.Is(err, exclusions.ErrNotFound) {
 				return &exitError{code: 1, msg: sha + ": not excluded"}
@@ -101,5 +96,4 @@ func runExclusions(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		return out(map[string]string{"sha256": sha, "action": "removed"}, func(w io.Writer) { fmt.Fprintf(w, "%s: removed\n", sha) })
 	}
-	return &exitError{code: 2, msg: exclusionsUsage}
 }

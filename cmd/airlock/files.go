@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,48 +21,59 @@ import (
 func init() {
 	commands["files"] = command{
 		summary: "list, show or re-analyze files known to sandboxd (ls|show|reanalyze)",
+		usage: `airlock files ls [--verdict V] [--state S] [--category C] [--limit N] [--cursor C]
+  airlock files show SHA256
+  airlock files reanalyze SHA256
+  every form also takes --config FILE, --url URL, --token-file FILE and --json, anywhere
+  The token must be an admin token (sandboxd's generated client token is one).
+  Without --url: sandbox.url, else the sandboxd of the airlock all running on
+  the config's data dir, else the file's sandboxd.listen.`,
+		example: "airlock files show 275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
 		run:     runFiles,
 	}
 }
 
-const filesUsage = `usage: airlock files [--config FILE] [--url URL] [--token-file FILE] [--json] ls [--verdict V] [--state S] [--category C] [--limit N] [--cursor C]
-       airlock files [...] show SHA256
-       airlock files [...] reanalyze SHA256
-The token must be an admin token (sandboxd's generated client token is one).
-Without --url: sandbox.url, or the sandboxd.listen of the file (airlock all).`
+var filesFlags = map[string][]string{
+	"ls":        {"verdict", "state", "category", "limit", "cursor"},
+	"show":      nil,
+	"reanalyze": nil,
+}
 
 func runFiles(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("files", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	cfgPath := fs.String("config", "/etc/airlock/airlock.yaml", "configuration file (finds sandboxd and its token)")
+	fs := newFlags("files")
+	cfgPath := fs.String("config", defaultConfig(), "configuration file, to find sandboxd and its token (default: $AIRLOCK_CONFIG when set)")
 	url := fs.String("url", os.Getenv("AIRLOCK_SANDBOX_URL"), "sandboxd URL (env AIRLOCK_SANDBOX_URL; default from the config)")
 	tokenFile := fs.String("token-file", os.Getenv("AIRLOCK_SANDBOX_TOKEN_FILE"), "admin token file (env AIRLOCK_SANDBOX_TOKEN_FILE; default from the config)")
 	asJSON := fs.Bool("json", false, "print JSON for machines")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	v := fs.String("verdict", "", "ls: clean, suspicious, highly_suspicious, malicious or unscannable")
+	st := fs.String("state", "", "ls: file state (queued, analyzing, done, ...)")
+	cat := fs.String("category", "", "ls: executable, script, document, archive or other")
+	var o client.ListOptions
+	fs.StringVar(&o.Cursor, "cursor", "", "ls: continue from a previous page")
+	fs.IntVar(&o.Limit, "limit", 50, "ls: page size")
+	if err := parseFlags(env, "files", fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		return &exitError{code: 2, msg: filesUsage}
+		return usageError("files", "")
 	}
-	sbx, err := adminSandboxClient(*cfgPath, *url, *tokenFile)
+	verb, rest := fs.Arg(0), fs.Args()[1:]
+	if _, ok := filesFlags[verb]; !ok {
+		return usageError("files", fmt.Sprintf("unknown sub-command %q", verb))
+	}
+	if err := onlyFor("files", verb, fs, []string{"config", "url", "token-file", "json"}, filesFlags); err != nil {
+		return err
+	}
+	if want := map[bool]int{true: 0, false: 1}[verb == "ls"]; len(rest) != want {
+		return usageError("files", fmt.Sprintf("%s takes %d argument(s), got %d", verb, want, len(rest)))
+	}
+	sbx, err := adminSandboxClient(ctx, *cfgPath, *url, *tokenFile)
 	if err != nil {
 		return err
 	}
-	verb, rest := fs.Arg(0), fs.Args()[1:]
 	out := jsonOr(env.stdout, *asJSON)
 	switch verb {
 	case "ls":
-		vf := flag.NewFlagSet("files ls", flag.ContinueOnError)
-		vf.SetOutput(env.stderr)
-		v := vf.String("verdict", "", "clean, suspicious, highly_suspicious, malicious or unscannable")
-		st := vf.String("state", "", "file state (queued, analyzing, done, ...)")
-		cat := vf.String("category", "", "executable, script, document, archive or other")
-		var o client.ListOptions
-		vf.StringVar(&o.Cursor, "cursor", "", "continue from a previous page")
-		vf.IntVar(&o.Limit, "limit", 50, "page size")
-		if err := vf.Parse(rest); err != nil || vf.NArg() != 0 {
-			return &exitError{code: 2, msg: filesUsage}
-		}
 		o.Verdict, o.State, o.Category = verdict.Verdict(*v), api.State(*st), verdict.Category(*cat)
 		page, err := sbx.List(ctx, o)
 		if err != nil {
@@ -82,9 +92,6 @@ func runFiles(ctx context.Context, env *cmdEnv, args []string) error {
 			}
 		})
 	case "show":
-		if len(rest) != 1 {
-			return &exitError{code: 2, msg: filesUsage}
-		}
 		f, err := sbx.Get(ctx, strings.ToLower(rest[0]))
 		if err != nil {
 			return fmt.Errorf("file %s: %w", rest[0], err)
@@ -107,10 +114,7 @@ func runFiles(ctx context.Context, env *cmdEnv, args []string) error {
 				}
 			}
 		})
-	case "reanalyze":
-		if len(rest) != 1 {
-			return &exitError{code: 2, msg: filesUsage}
-		}
+	default: // reanalyze
 		sha := strings.ToLower(rest[0])
 		if err := sbx.Reanalyze(ctx, sha); err != nil {
 			return fmt.Errorf("reanalyze %s: %w", sha, err)
@@ -119,7 +123,6 @@ func runFiles(ctx context.Context, env *cmdEnv, args []string) error {
 			fmt.Fprintf(w, "%s: queued for analysis\n", sha)
 		})
 	}
-	return &exitError{code: 2, msg: filesUsage}
 }
 
 func verdictOrPending(v verdict.Verdict) string {
@@ -145,8 +148,10 @@ func jsonOr(w io.Writer, asJSON bool) func(v any, text func(io.Writer)) error {
 
 // adminSandboxClient finds sandboxd and an admin token: flags first, then
 // the config's sandbox section (a filter node), then its sandboxd section
-// (the node that runs sandboxd, e.g. airlock all).
-func adminSandboxClient(cfgPath, url, tokenFile string) (*client.Client, error) {
+// (the node that runs sandboxd, e.g. airlock all): the address the running
+// airlock all published (its sandboxd may listen on a port chosen at
+// start), else sandboxd.listen.
+func adminSandboxClient(ctx context.Context, cfgPath, url, tokenFile string) (*client.Client, error) {
 	var c config.Config
 	haveCfg := false
 	if url == "" || tokenFile == "" {
@@ -182,6 +187,11 @@ func adminSandboxClient(cfgPath, url, tokenFile string) (*client.Client, error) 
 			url, tc = "https://"+c.Sandboxd.Listen, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		default:
 			url = "http://" + c.Sandboxd.Listen
+		}
+		if c.Sandbox.URL == "" {
+			if _, ep, err := runningProcess(ctx, &c); err == nil && ep != nil && ep.SandboxURL != "" {
+				url = ep.SandboxURL
+			}
 		}
 	}
 	token := os.Getenv("AIRLOCK_SANDBOX_TOKEN")

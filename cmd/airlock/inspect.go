@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +17,8 @@ import (
 func init() {
 	commands["inspect"] = command{
 		summary: "list every file a message carries and what policy would do with each",
+		usage:   "airlock inspect [--config FILE] [--json] FILE.eml|- ...",
+		example: "airlock inspect --config /etc/airlock/airlock.yaml fwd.eml",
 		run:     runInspect,
 	}
 }
@@ -36,15 +37,14 @@ type inspectReport struct {
 }
 
 func runInspect(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags("inspect")
 	cfgPath := fs.String("config", "", "configuration file (default: built-in defaults)")
 	asJSON := fs.Bool("json", false, "print JSON for machines")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	if err := parseFlags(env, "inspect", fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		return &exitError{code: 2, msg: "usage: airlock inspect [--config FILE] [--json] FILE.eml|- ..."}
+		return usageError("inspect", "")
 	}
 	cfg := config.Default()
 	if *cfgPath != "" {

@@ -19,6 +19,11 @@ import (
 // command is one verb of the binary.
 type command struct {
 	summary string
+	// usage is the synopsis, "airlock VERB ..." (lines after the first
+	// indented), printed on a usage error and by --help.
+	usage string
+	// example is one real invocation, printed by --help.
+	example string
 	run     func(ctx context.Context, env *cmdEnv, args []string) error
 }
 
@@ -40,7 +45,7 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: airlock COMMAND [flags] [args]")
+	fmt.Fprintln(w, "usage: airlock COMMAND [args and flags, in any order]")
 	fmt.Fprintln(w, "\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
@@ -48,8 +53,12 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if commands[n].usage == "" {
+			continue // internal
+		}
 		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintln(w, "\nairlock COMMAND --help (or airlock help COMMAND) shows its flags and an example.")
 }
 
 func main() {
@@ -57,11 +66,15 @@ func main() {
 }
 
 func run(args []string, env *cmdEnv) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(env.stderr)
+	if len(args) == 2 && args[0] == "help" {
+		args = []string{args[1], "--help"}
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
 		if len(args) == 0 {
+			usage(env.stderr)
 			return 2
 		}
+		usage(env.stdout)
 		return 0
 	}
 	cmd, ok := commands[args[0]]

@@ -163,14 +163,19 @@ func (o *ops) watchSandbox(ctx context.Context, sbx *client.Client) {
 	}()
 }
 
-// opsListen is where the ops endpoints go: AIRLOCK_OPS_LISTEN (set per
-// unit when several roles share one host and one file), else ops.listen.
-func opsListen(c *config.Config) string {
-	if v := os.Getenv("AIRLOCK_OPS_LISTEN"); v != "" {
-		return v
+// setOpsListen applies the overrides of ops.listen: the --ops-listen
+// flag, else AIRLOCK_OPS_LISTEN (set per unit when several roles share
+// one host and one file).
+func setOpsListen(c *config.Config, flag string) {
+	if flag != "" {
+		c.Ops.Listen = flag
+	} else if v := os.Getenv("AIRLOCK_OPS_LISTEN"); v != "" {
+		c.Ops.Listen = v
 	}
-	return c.Ops.Listen
 }
+
+// opsListen is where the ops endpoints go, once setOpsListen ran.
+func opsListen(c *config.Config) string { return c.Ops.Listen }
 
 // serve listens on addr ("" or "off": not served) and returns the func
 // that serves /metrics, /healthz and /readyz until ctx ends. An address

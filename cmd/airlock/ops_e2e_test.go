@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ type opsNode struct {
 	sink           *smtpsink.Sink
 	proxy, opsAddr string
 	stdout, stderr *syncBuffer
+	stop           func() // stops airlock all; once only
 }
 
 const opsConfig = `data_dir: %s
@@ -68,7 +70,7 @@ func startOpsNode(t *testing.T) *opsNode {
 	go func() {
 		done <- runMailPath(ctx, &cmdEnv{stdout: n.stdout, stderr: n.stderr}, "all", []string{"--config", n.cfgPath})
 	}()
-	t.Cleanup(func() {
+	n.stop = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -79,6 +81,7 @@ func startOpsNode(t *testing.T) *opsNode {
 			t.Error("airlock all did not stop")
 		}
 	})
+	t.Cleanup(n.stop)
 	proxyRe := regexp.MustCompile(`proxy:\s+(\S+) ->`)
 	opsRe := regexp.MustCompile(`ops:\s+http://(\S+)/metrics`)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,8 @@ import (
 func init() {
 	commands["passwd"] = command{
 		summary: "read a password and print its bcrypt hash for web.users",
+		usage:   "airlock passwd [--user NAME]\n  (asks twice on a terminal; otherwise reads one line from stdin)",
+		example: "airlock passwd --user alice",
 		run:     runPasswd,
 	}
 }
@@ -24,11 +25,13 @@ func init() {
 // runPasswd prints a hash for config web.users. On a terminal it asks
 // twice with echo off; otherwise it reads one line from stdin (scripts).
 func runPasswd(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("passwd", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags("passwd")
 	user := fs.String("user", "", "print a whole web.users entry for this user name")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	if err := parseFlags(env, "passwd", fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("passwd", "unexpected arguments: "+strings.Join(fs.Args(), " "))
 	}
 	in := bufio.NewReader(env.stdin)
 	tty := isTerminal(env.stdin)

@@ -2,86 +2,88 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"log/slog"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/holdqueue"
 )
 
 func init() {
 	commands["queue"] = command{
 		summary: "list, show, release, quarantine or delete held mail (ls|show|release|quarantine|delete)",
+		usage: `airlock queue ls [--state S] [--sender A] [--recipient A] [--subject S] [--hash H] [--limit N] [--cursor C]
+  airlock queue show ID
+  airlock queue release|quarantine|delete ID [--reason TEXT]
+  every form also takes --config FILE, --data-dir DIR and --json, anywhere
+  With the embedded store the verbs go through a running airlock's admin API
+  (found in data_dir/admin.json), else they open the store directly.`,
+		example: `airlock queue release 01JD8XKQ4R2V7N0M3B5C6T9WYZ --reason "checked by hand"`,
 		run:     runQueue,
 	}
 }
 
-const queueUsage = `usage: airlock queue [--config FILE] [--json] ls [--state S] [--sender A] [--recipient A] [--subject S] [--hash H] [--limit N] [--cursor C]
-       airlock queue [--config FILE] [--json] show ID
-       airlock queue [--config FILE] release|quarantine|delete [--reason TEXT] ID
-The embedded store is locked by a running airlock; use the web page then, or the Redis backend.`
+// queueFlags are the flags of each queue sub-verb (besides adminCommon).
+var queueFlags = map[string][]string{
+	"ls":         {"state", "sender", "recipient", "subject", "hash", "limit", "cursor"},
+	"release":    {"reason"},
+	"quarantine": {"reason"},
+	"delete":     {"reason"},
+}
 
 func runQueue(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("queue", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	cfgPath := fs.String("config", "/etc/airlock/airlock.yaml", "configuration file")
-	asJSON := fs.Bool("json", false, "print JSON for machines")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	fs := newFlags("queue")
+	af := addAdminFlags(fs)
+	var q holdqueue.Query
+	state := fs.String("state", "", "ls: held, releasing, delivered, quarantined, failed or deleted")
+	fs.StringVar(&q.Sender, "sender", "", "ls: sender address or domain")
+	fs.StringVar(&q.Recipient, "recipient", "", "ls: recipient address or domain")
+	fs.StringVar(&q.Subject, "subject", "", "ls: subject substring")
+	fs.StringVar(&q.Hash, "hash", "", "ls: file SHA-256")
+	fs.StringVar(&q.Cursor, "cursor", "", "ls: continue from a previous page")
+	fs.IntVar(&q.Limit, "limit", 50, "ls: page size")
+	reason := fs.String("reason", "", "release, quarantine, delete: why (kept in the history)")
+	if err := parseFlags(env, "queue", fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		return &exitError{code: 2, msg: queueUsage}
+		return usageError("queue", "")
 	}
 	verb, rest := fs.Arg(0), fs.Args()[1:]
-	cfg, err := config.Load(*cfgPath)
+	if _, ok := queueFlags[verb]; !ok && verb != "show" {
+		return usageError("queue", fmt.Sprintf("unknown sub-command %q", verb))
+	}
+	if err := onlyFor("queue", verb, fs, adminCommon, queueFlags); err != nil {
+		return err
+	}
+	if want := map[bool]int{true: 0, false: 1}[verb == "ls"]; len(rest) != want {
+		return usageError("queue", fmt.Sprintf("%s takes %d argument(s), got %d", verb, want, len(rest)))
+	}
+	q.State = holdqueue.State(*state)
+	if q.State != "" && !q.State.Valid() {
+		return &exitError{code: 2, msg: fmt.Sprintf("unknown state %q", *state)}
+	}
+	cfg, err := af.load()
 	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
+		return err
 	}
-	store, err := holdqueue.Open(ctx, &cfg, slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	store, closeStore, err := openQueue(ctx, env, &cfg)
 	if err != nil {
-		return fmt.Errorf("open hold queue: %w", err)
+		return err
 	}
-	defer store.Close()
-	out := func(v any, text func()) error {
-		if *asJSON {
-			e := json.NewEncoder(env.stdout)
-			e.SetIndent("", "  ")
-			return e.Encode(v)
-		}
-		text()
-		return nil
-	}
+	defer closeStore()
+	out := jsonOr(env.stdout, *af.asJSON)
 	switch verb {
 	case "ls":
-		vf := flag.NewFlagSet("queue ls", flag.ContinueOnError)
-		vf.SetOutput(env.stderr)
-		var q holdqueue.Query
-		state := vf.String("state", "", "held, releasing, delivered, quarantined, failed or deleted")
-		vf.StringVar(&q.Sender, "sender", "", "sender address or domain")
-		vf.StringVar(&q.Recipient, "recipient", "", "recipient address or domain")
-		vf.StringVar(&q.Subject, "subject", "", "subject substring")
-		vf.StringVar(&q.Hash, "hash", "", "file SHA-256")
-		vf.StringVar(&q.Cursor, "cursor", "", "continue from a previous page")
-		vf.IntVar(&q.Limit, "limit", 50, "page size")
-		if err := vf.Parse(rest); err != nil {
-			return &exitError{code: 2}
-		}
-		q.State = holdqueue.State(*state)
-		if q.State != "" && !q.State.Valid() {
-			return &exitError{code: 2, msg: fmt.Sprintf("unknown state %q", *state)}
-		}
 		p, err := store.List(ctx, q)
 		if err != nil {
 			return err
 		}
-		return out(p, func() {
-			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		return out(p, func(w io.Writer) {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSTATE\tHELD\tFROM\tTO\tSUBJECT\tVERDICT")
 			for _, m := range p.Messages {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.State, m.Created.Local().Format(time.DateTime),
@@ -89,19 +91,15 @@ func runQueue(ctx context.Context, env *cmdEnv, args []string) error {
 			}
 			tw.Flush()
 			if p.Next != "" {
-				fmt.Fprintf(env.stdout, "more: --cursor %q\n", p.Next)
+				fmt.Fprintf(w, "more: --cursor %q\n", p.Next)
 			}
 		})
 	case "show":
-		if len(rest) != 1 {
-			return &exitError{code: 2, msg: queueUsage}
-		}
 		m, err := store.Get(ctx, rest[0])
 		if err != nil {
 			return err
 		}
-		return out(m, func() {
-			w := env.stdout
+		return out(m, func(w io.Writer) {
 			fmt.Fprintf(w, "id:        %s\nstate:     %s\nheld:      %s (%s via %s)\ndeadline:  %s\n", m.ID, m.State,
 				m.Created.Local().Format(time.DateTime), m.Node, m.Mode, m.Deadline.Local().Format(time.DateTime))
 			fmt.Fprintf(w, "client:    %s (HELO %s)\nfrom:      %s\nto:        %s\nsubject:   %s\nsize:      %d\n",
@@ -118,17 +116,8 @@ func runQueue(ctx context.Context, env *cmdEnv, args []string) error {
 				fmt.Fprintf(w, "  %s  %-12s %-20s %s\n", e.At.Local().Format(time.DateTime), e.State, e.Actor, e.Reason)
 			}
 		})
-	case "release", "quarantine", "delete":
-		vf := flag.NewFlagSet("queue "+verb, flag.ContinueOnError)
-		vf.SetOutput(env.stderr)
-		reason := vf.String("reason", "", "why (kept in the history)")
-		if err := vf.Parse(rest); err != nil {
-			return &exitError{code: 2}
-		}
-		if vf.NArg() != 1 {
-			return &exitError{code: 2, msg: queueUsage}
-		}
-		id := vf.Arg(0)
+	default: // release, quarantine, delete
+		id := rest[0]
 		actor := "admin:" + adminName()
 		act := map[string]func(context.Context, string, string, string) error{
 			"release": store.Release, "quarantine": store.Quarantine, "delete": store.Delete,
@@ -136,11 +125,10 @@ func runQueue(ctx context.Context, env *cmdEnv, args []string) error {
 		if err := act(ctx, id, actor, *reason); err != nil {
 			return err
 		}
-		return out(map[string]string{"id": id, "action": verb, "actor": actor}, func() {
-			fmt.Fprintf(env.stdout, "%s: %s by %s\n", id, verb, actor)
+		return out(map[string]string{"id": id, "action": verb, "actor": actor}, func(w io.Writer) {
+			fmt.Fprintf(w, "%s: %s by %s\n", id, verb, actor)
 		})
 	}
-	return &exitError{code: 2, msg: queueUsage}
 }
 
 func worst(m *holdqueue.Message) string {

@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/sandboxd"
@@ -16,21 +16,23 @@ import (
 func init() {
 	commands["sandboxd"] = command{
 		summary: "run the sandbox daemon (hash lookup, upload, analysis, verdict events)",
+		usage:   "airlock sandboxd [--config FILE] [--data-dir DIR] [--listen ADDR] [--ops-listen ADDR]",
+		example: "airlock sandboxd --config /etc/airlock/airlock.yaml --listen 127.0.0.1:8025",
 		run:     runSandboxd,
 	}
 }
 
 func runSandboxd(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("sandboxd", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags("sandboxd")
 	cfgFile := fs.String("config", "", "configuration file (default: none, embedded store under --data-dir)")
 	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir; default "+config.Default().DataDir+")")
 	listen := fs.String("listen", "", "API address (overrides sandboxd.listen; default "+config.DefaultSandboxd().Listen+")")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	ops := fs.String("ops-listen", "", "address of /metrics, /healthz, /readyz (overrides $AIRLOCK_OPS_LISTEN and ops.listen; \"off\" disables)")
+	if err := parseFlags(env, "sandboxd", fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 0 {
-		return &exitError{code: 2, msg: "usage: airlock sandboxd [--config FILE] [--data-dir DIR] [--listen ADDR]"}
+		return usageError("sandboxd", "unexpected arguments: "+strings.Join(fs.Args(), " "))
 	}
 	c := config.Default()
 	if *cfgFile != "" {
@@ -45,6 +47,7 @@ func runSandboxd(ctx context.Context, env *cmdEnv, args []string) error {
 	if *listen != "" {
 		c.Sandboxd.Listen = *listen
 	}
+	setOpsListen(&c, *ops)
 	var p config.Problems
 	c.Validate(&p)
 	if err := p.Err(); err != nil {

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +22,8 @@ import (
 func init() {
 	commands["submit"] = command{
 		summary: "send files to sandboxd (lookup first, upload the unknown) and print their verdicts",
+		usage:   "airlock submit [--config FILE | --url URL --token-file FILE [--ca-file FILE]] [--retention R] [--wait D] [--json] FILE...",
+		example: "airlock submit --url http://127.0.0.1:8025 --token-file /var/lib/airlock/sandboxd/client.token invoice.pdf",
 		run:     runSubmit,
 	}
 }
@@ -39,22 +40,34 @@ type submitted struct {
 }
 
 func runSubmit(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlags("submit")
 	url := fs.String("url", submitEnvOr("AIRLOCK_SANDBOX_URL", "http://127.0.0.1:8025"), "sandboxd URL (env AIRLOCK_SANDBOX_URL)")
 	tokenFile := fs.String("token-file", os.Getenv("AIRLOCK_SANDBOX_TOKEN_FILE"), "file holding the bearer token (env AIRLOCK_SANDBOX_TOKEN_FILE; or the token itself in AIRLOCK_SANDBOX_TOKEN)")
 	caFile := fs.String("ca-file", "", "PEM certificates to trust for https")
 	retention := fs.String("retention", "30d", "what sandboxd may keep of the samples: immediately, 30d or never")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	wait := fs.Duration("wait", 5*time.Minute, "how long to wait for verdicts (0: do not wait)")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	cfgPath := fs.String("config", "", "find sandboxd and its token in this configuration file, as airlock files does (--url and --token-file still win)")
+	if err := parseFlags(env, "submit", fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		return &exitError{code: 2, msg: "usage: airlock submit [--url URL] [--token-file FILE] [--json] FILE..."}
+		return usageError("submit", "")
 	}
 	if !api.Retention(*retention).Valid() {
 		return &exitError{code: 2, msg: "--retention must be immediately, 30d or never"}
+	}
+	var c *client.Client
+	if *cfgPath != "" {
+		u := ""
+		if fs.Changed("url") {
+			u = *url
+		}
+		var err error
+		if c, err = adminSandboxClient(ctx, *cfgPath, u, *tokenFile); err != nil {
+			return err
+		}
+		return submitFiles(ctx, env, c, fs.Args(), *retention, *wait, *asJSON)
 	}
 	token := os.Getenv("AIRLOCK_SANDBOX_TOKEN")
 	if *tokenFile != "" {
@@ -83,10 +96,15 @@ func runSubmit(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	return submitFiles(ctx, env, c, fs.Args(), *retention, *wait, *asJSON)
+}
 
-	files := make([]*submitted, 0, fs.NArg())
+// submitFiles looks paths up at sandboxd, uploads the unknown, waits up
+// to wait for the verdicts and prints them.
+func submitFiles(ctx context.Context, env *cmdEnv, c *client.Client, paths []string, retention string, wait time.Duration, asJSON bool) error {
+	files := make([]*submitted, 0, len(paths))
 	data := map[string][]byte{}
-	for _, p := range fs.Args() {
+	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
@@ -105,7 +123,7 @@ func runSubmit(ctx context.Context, env *cmdEnv, args []string) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stream *client.Stream
-	if *wait > 0 {
+	if wait > 0 {
 		stream = c.Events(sctx, "")
 		for deadline := time.Now().Add(10 * time.Second); !stream.Connected() && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
@@ -123,15 +141,15 @@ func runSubmit(ctx context.Context, env *cmdEnv, args []string) error {
 		if results[f.SHA256] != nil {
 			continue
 		}
-		up, err := c.Upload(ctx, f.SHA256, "", strings.ToLower(filepath.Ext(f.Path)), api.Retention(*retention), bytes.NewReader(data[f.SHA256]))
+		up, err := c.Upload(ctx, f.SHA256, "", strings.ToLower(filepath.Ext(f.Path)), api.Retention(retention), bytes.NewReader(data[f.SHA256]))
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Path, err)
 		}
 		f.Uploaded = true
 		results[f.SHA256] = up.File
 	}
-	if *wait > 0 {
-		waitVerdicts(ctx, c, stream, results, *wait)
+	if wait > 0 {
+		waitVerdicts(ctx, c, stream, results, wait)
 	}
 	for _, f := range files {
 		if r := results[f.SHA256]; r != nil {
@@ -140,7 +158,7 @@ func runSubmit(ctx context.Context, env *cmdEnv, args []string) error {
 			f.Verdict = verdict.Unknown.String()
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(files)

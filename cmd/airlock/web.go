@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/holdqueue"
@@ -19,6 +19,8 @@ import (
 func init() {
 	commands["web"] = command{
 		summary: "serve the admin page (postponed mail, quarantine, files, status, exclusions)",
+		usage:   "airlock web [--config FILE] [--listen ADDR] [--ops-listen ADDR]",
+		example: "airlock web --config /etc/airlock/airlock.yaml --listen 127.0.0.1:8080",
 		run:     runWeb,
 	}
 }
@@ -27,12 +29,15 @@ func init() {
 // mail path runs in other processes on a shared Redis (the embedded store
 // is one process's file: there, `airlock all` serves the page itself).
 func runWeb(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := flag.NewFlagSet("web", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	cfgFile := fs.String("config", "/etc/airlock/airlock.yaml", "configuration file")
+	fs := newFlags("web")
+	cfgFile := fs.String("config", defaultConfig(), "configuration file (default: $AIRLOCK_CONFIG when set)")
 	listen := fs.String("listen", "", "address (overrides web.listen)")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	ops := fs.String("ops-listen", "", "address of /metrics, /healthz, /readyz (overrides $AIRLOCK_OPS_LISTEN and ops.listen; \"off\" disables)")
+	if err := parseFlags(env, "web", fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("web", "unexpected arguments: "+strings.Join(fs.Args(), " "))
 	}
 	c, err := config.Load(*cfgFile)
 	if err != nil {
@@ -41,6 +46,7 @@ func runWeb(ctx context.Context, env *cmdEnv, args []string) error {
 	if *listen != "" {
 		c.Web.Listen = *listen
 	}
+	setOpsListen(&c, *ops)
 	if c.Web.Listen == "" {
 		return &exitError{code: 1, msg: "airlock web: web.listen (or --listen) must be set"}
 	}

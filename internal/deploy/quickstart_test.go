@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +36,10 @@ func quickStart(t *testing.T) string {
 
 // TestQuickStart follows the README's quick start word for word on a
 // clean clone of the committed tree: it builds the binary, brings up
-// `airlock all` as an SMTP proxy, sends with swaks, and the SMTP sink
-// standing for the reader's mail server receives the message.
+// `airlock all` as an SMTP proxy, sends with swaks a plain message and one
+// with a JavaScript PDF, and lists the hold queue. The SMTP sink standing
+// for the reader's mail server receives the plain message only; the PDF
+// is held, judged highly_suspicious and quarantined, as the README says.
 func TestQuickStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary in a fresh clone")
@@ -58,7 +61,9 @@ func TestQuickStart(t *testing.T) {
 	if out, err := exec.Command("git", "clone", "--quiet", abs, clone).CombinedOutput(); err != nil {
 		t.Fatalf("git clone: %v\n%s", err, out)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	// A hang guard, not a timing check: on a loaded machine the build
+	// in a fresh clone (new paths: few cache hits) takes minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-e", "-c", "set -m\n"+script)
 	cmd.Dir = clone
@@ -75,5 +80,18 @@ func TestQuickStart(t *testing.T) {
 	}
 	if !strings.Contains(string(msgs[0].Data), "Subject: Airlock quick start") {
 		t.Errorf("delivered message is not the quick start's:\n%s", msgs[0].Data)
+	}
+	// airlock has stopped: what was not delivered by now stays held.
+	if n := sink.Count(); n != 1 {
+		t.Errorf("%d messages delivered, want 1: the PDF must stay in quarantine", n)
+	}
+	// The listing the script ends with: the PDF quarantined on its verdict
+	// (the README shows this line), reached through the running process.
+	line := regexp.MustCompile(`(?m)^[0-9A-Z]{26}\s+quarantined\s.*Your invoice\s+highly_suspicious$`)
+	if !line.Match(out) || !strings.Contains(string(out), "through the running airlock") {
+		t.Errorf("queue ls does not show the PDF quarantined:\n%s", out)
+	}
+	if !strings.Contains(string(out), "queued as ") {
+		t.Errorf("swaks did not hear the queue id:\n%s", out)
 	}
 }
