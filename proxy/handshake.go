@@ -70,7 +70,19 @@ func handshake(conn net.Conn, helo string, tc *tls.Config, required bool, id *id
 			// as the client's, so greet again.
 			if _, g, err := cmd(t, 220, "XCLIENT %s", strings.Join(a, " ")); err == nil {
 				greeting = g
-				if ext, ehloReply, err = ehlo(t, helo); err != nil {
+				// Greet with the client's HELO name, as the client did
+				// (XCLIENT_README): a later EHLO replaces the HELO
+				// attribute. The proxy's own name if the upstream
+				// refuses that one.
+				name := id.helo
+				if name == "" {
+					name = helo
+				}
+				ext, ehloReply, err = ehlo(t, name)
+				if err != nil && isReply(err) && name != helo {
+					ext, ehloReply, err = ehlo(t, helo)
+				}
+				if err != nil {
 					return nil, "", fmt.Errorf("EHLO after XCLIENT: %w", err)
 				}
 				mode = viaXCLIENT

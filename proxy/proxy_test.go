@@ -37,7 +37,14 @@ type rig struct {
 // whose upstream is the sink.
 func start(t *testing.T, c *config.Config, o gatetest.Options, pc func(*config.Proxy), tlsConf *tls.Config) *rig {
 	t.Helper()
-	r := &rig{t: t, sink: smtpsink.Start(t, smtpsink.Options{RecordWire: true})}
+	return startWith(t, smtpsink.Start(t, smtpsink.Options{RecordWire: true}), c, o, pc, tlsConf)
+}
+
+// startWith is start with a sink of the test's own (the next hop of a
+// Postfix upstream, say).
+func startWith(t *testing.T, sink *smtpsink.Sink, c *config.Config, o gatetest.Options, pc func(*config.Proxy), tlsConf *tls.Config) *rig {
+	t.Helper()
+	r := &rig{t: t, sink: sink}
 	if c == nil {
 		cc := gatetest.TestConfig()
 		c = &cc
