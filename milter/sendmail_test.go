@@ -145,7 +145,8 @@ exec "$2" -bd -C "$3" -L airlock-test-sm`
 
 	t.Logf("sendmail up after %v", time.Since(start))
 	start = time.Now()
-	sent := gatetest.Mail("alice@example.net", "bob@example.org", "sendmail held", gatetest.Part{Name: "r.pdf", Type: "application/pdf", Data: gatetest.PDF()})
+	// With forged X-Airlock fields: none is held, none is released.
+	sent := gatetest.Forge(gatetest.Mail("alice@example.net", "bob@example.org", "sendmail held", gatetest.Part{Name: "r.pdf", Type: "application/pdf", Data: gatetest.PDF()}))
 	sw := exec.Command("swaks", "--server", fmt.Sprintf("127.0.0.1:%d", mtaPort), "--from", "alice@example.net", "--to", "bob@example.org", "--data", "-")
 	sw.Stdin = bytes.NewReader(bytes.TrimSuffix(sent, []byte("\r\n")))
 	if out, err := sw.CombinedOutput(); err != nil {
@@ -158,6 +159,7 @@ exec "$2" -bd -C "$3" -L airlock-test-sm`
 				if !bytes.Contains(m.Data, []byte("X-Airlock-Queue-Id: ")) || !bytes.Equal(gatetest.BodyOf(m.Data), gatetest.BodyOf(sent)) {
 					t.Errorf("not the released message, or body changed:\n%s", m.Data)
 				}
+				gatetest.WantOwned(t, m.Data, map[string]int{"x-airlock-verdict": 1, "x-airlock-queue-id": 1, "x-airlock-held": 1, "x-airlock-release": 1})
 				t.Logf("released message arrived %v after sending", time.Since(start))
 				if srv.Stats.Discarded.Load() != 1 {
 					t.Errorf("discarded %d", srv.Stats.Discarded.Load())
