@@ -1,7 +1,11 @@
 // Package deliver is the SMTP client to the next hop: it sends a released
 // message with its original envelope and exact bytes, adding only Airlock's
 // header fields (verdict, queue id, time held, and the release header that
-// lets the milter pass the re-injected message once).
+// lets the milter pass the re-injected message once). Two changes are made
+// on the way, both for safety: every X-Airlock-* field the message came
+// with is dropped (headers.go: the recipient sees only Airlock's), and a
+// bare CR or LF becomes CRLF (lineends.go: the next hop is given nothing it
+// could end DATA at early).
 //
 // It keeps a small pool of open connections (reused after RSET) for
 // throughput, sets deadlines on every command and on the whole DATA upload

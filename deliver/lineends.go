@@ -14,7 +14,7 @@ import "bytes"
 // reading every lenient reader gives either byte, so the text keeps its
 // lines.
 func NormalizeLineEnds(msg []byte) []byte {
-	if bareCROrLF(msg) < 0 {
+	if BareLineEnd(msg) < 0 {
 		return msg
 	}
 	out := make([]byte, 0, len(msg)+64)
@@ -32,9 +32,9 @@ func NormalizeLineEnds(msg []byte) []byte {
 	return out
 }
 
-// bareCROrLF returns the offset of the first CR not followed by LF or LF
+// BareLineEnd returns the offset of the first CR not followed by LF or LF
 // not preceded by CR, or -1.
-func bareCROrLF(b []byte) int {
+func BareLineEnd(b []byte) int {
 	for i := 0; i < len(b); i++ {
 		j := bytes.IndexAny(b[i:], "\r\n")
 		if j < 0 {

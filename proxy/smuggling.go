@@ -1,9 +1,9 @@
 package proxy
 
 import (
-	"bytes"
-
 	"github.com/emersion/go-smtp"
+
+	"github.com/airlockmail/airlock/deliver"
 )
 
 // SMTP smuggling (SEC Consult, December 2023; CVE-2023-51764/51765/51766)
@@ -24,24 +24,17 @@ import (
 // left has no bare CR, no dot line and nothing an MTA could end DATA at,
 // so it is safe to pass on.
 
-// bareLineEnd returns the offset of the first CR not followed by LF or LF
-// not preceded by CR, and which one it is, or -1.
+// bareLineEnd returns the offset of the first bare CR or LF in b and
+// which it is, or -1.
 func bareLineEnd(b []byte) (int, string) {
-	for i := 0; i < len(b); i++ {
-		j := bytes.IndexAny(b[i:], "\r\n")
-		if j < 0 {
-			return -1, ""
-		}
-		i += j
-		if b[i] == '\n' {
-			return i, "<LF>" // a CR before it would have been taken below
-		}
-		if i+1 >= len(b) || b[i+1] != '\n' {
-			return i, "<CR>"
-		}
-		i++
+	i := deliver.BareLineEnd(b)
+	switch {
+	case i < 0:
+		return -1, ""
+	case b[i] == '\n':
+		return i, "<LF>"
 	}
-	return -1, ""
+	return i, "<CR>"
 }
 
 func smugglingReply(what string) *smtp.SMTPError {
