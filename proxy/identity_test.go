@@ -112,3 +112,45 @@ func TestXFORWARDToPostfix(t *testing.T) {
 		t.Errorf("no Received line naming the client:\n%s", m.Data)
 	}
 }
+
+// TestUpstreamSTARTTLS: the handshake step negotiates STARTTLS before it
+// hands the session to go-smtp: required and offered is TLS, opportunistic
+// and not offered is plain text on the same connection, required and not
+// offered is a 451.
+func TestUpstreamSTARTTLS(t *testing.T) {
+	tlsSink := smtpsink.Start(t, smtpsink.Options{TLS: selfSigned(t)})
+	plainSink := smtpsink.Start(t, smtpsink.Options{})
+	for _, tc := range []struct {
+		name    string
+		sink    *smtpsink.Sink
+		mode    string
+		wantTLS bool
+		fail    bool
+	}{
+		{"required, offered", tlsSink, config.StartTLSRequired, true, false},
+		{"opportunistic, offered", tlsSink, config.StartTLSOpportunistic, true, false},
+		{"opportunistic, not offered", plainSink, config.StartTLSOpportunistic, false, false},
+		{"required, not offered", plainSink, config.StartTLSRequired, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startWith(t, tc.sink, nil, gatetest.Options{}, func(p *config.Proxy) {
+				p.UpstreamStartTLS = tc.mode
+				p.UpstreamTLSInsecure = true
+			}, nil)
+			subject := "p tls " + tc.name
+			out, err := r.swaksFrom(gatetest.Mail(from, to, subject))
+			if tc.fail {
+				if err == nil || !strings.Contains(out, "451 4.4.1") {
+					t.Fatalf("want 451 4.4.1, got %v\n%s", err, out)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if m := r.waitSubject(subject, 10*time.Second); m.TLS != tc.wantTLS {
+				t.Errorf("upstream session TLS %v, want %v", m.TLS, tc.wantTLS)
+			}
+		})
+	}
+}
