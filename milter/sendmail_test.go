@@ -144,14 +144,25 @@ exec "$2" -bd -C "$3" -L airlock-test-sm`
 	}
 
 	t.Logf("sendmail up after %v", time.Since(start))
+	swaks := func(msg []byte) {
+		t.Helper()
+		sw := exec.Command("swaks", "--server", fmt.Sprintf("127.0.0.1:%d", mtaPort), "--from", "alice@example.net", "--to", "bob@example.org", "--data", "-")
+		sw.Stdin = bytes.NewReader(bytes.TrimSuffix(msg, []byte("\r\n")))
+		if out, err := sw.CombinedOutput(); err != nil {
+			t.Fatalf("swaks: %v\n%s", err, out)
+		}
+	}
+	// Passed at once with forged X-Airlock fields: Sendmail deletes them
+	// by the indexes the milter gives (it counts only the message's own
+	// fields, as Postfix does).
+	swaks(gatetest.Forge(gatetest.Mail("alice@example.net", "bob@example.org", "sendmail now")))
+	if got := waitSink(t, sink, "sendmail now"); got != nil {
+		gatetest.WantOwned(t, got, map[string]int{"x-airlock-verdict": 1})
+	}
 	start = time.Now()
 	// With forged X-Airlock fields: none is held, none is released.
 	sent := gatetest.Forge(gatetest.Mail("alice@example.net", "bob@example.org", "sendmail held", gatetest.Part{Name: "r.pdf", Type: "application/pdf", Data: gatetest.PDF()}))
-	sw := exec.Command("swaks", "--server", fmt.Sprintf("127.0.0.1:%d", mtaPort), "--from", "alice@example.net", "--to", "bob@example.org", "--data", "-")
-	sw.Stdin = bytes.NewReader(bytes.TrimSuffix(sent, []byte("\r\n")))
-	if out, err := sw.CombinedOutput(); err != nil {
-		t.Fatalf("swaks: %v\n%s", err, out)
-	}
+	swaks(sent)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, m := range sink.Messages() {
@@ -170,4 +181,21 @@ exec "$2" -bd -C "$3" -L airlock-test-sm`
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("sink never got the released message (discarded %d)", srv.Stats.Discarded.Load())
+}
+
+// waitSink returns the message with this subject once the sink has it, or
+// nil (the test failed) after 30 seconds.
+func waitSink(t *testing.T, sink *smtpsink.Sink, subject string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range sink.Messages() {
+			if bytes.Contains(m.Data, []byte("Subject: "+subject+"\r\n")) {
+				return m.Data
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("sink never got %q", subject)
+	return nil
 }
