@@ -35,6 +35,10 @@ func NormalizeLineEnds(msg []byte) []byte {
 // BareLineEnd returns the offset of the first CR not followed by LF or LF
 // not preceded by CR, or -1.
 func BareLineEnd(b []byte) int {
+	// The common case, none, by three vectorised counts.
+	if n := bytes.Count(b, []byte("\r\n")); bytes.Count(b, []byte("\r")) == n && bytes.Count(b, []byte("\n")) == n {
+		return -1
+	}
 	for i := 0; i < len(b); i++ {
 		j := bytes.IndexAny(b[i:], "\r\n")
 		if j < 0 {
