@@ -38,6 +38,8 @@ func TestSmugglingVariants(t *testing.T) {
 		{"<LF>.<CR>", head + "\n.\r" + smuggled, 550},
 		{"<CR><CR><LF>.<CR><CR><LF>", head + "\r\r\n.\r\r\n" + smuggled, 550},
 		{"<CR><LF>.<CR>", head + "\r\n.\r" + smuggled, 250},
+		// The benign twin: dot lines, a dot-stuffed line, CRLF only.
+		{"benign dot lines", head + "\r\n..\r\n...\r\n. x\r\n..MAIL FROM:<ceo@example.org>\r\nend", 250},
 		{"bare LF in the header", "Subject: a\nX-Smuggle: b\r\n\r\nbody\r\n", 550},
 		{"bare CR in the header", "Subject: a\rX-Smuggle: b\r\n\r\nbody\r\n", 550},
 		{"bare CR in the body", head + "\r\nA\rB\r\n", 550},
@@ -83,11 +85,14 @@ func TestSmugglingVariants(t *testing.T) {
 		t.Errorf("smuggling counter %d, want %d", got, refused)
 	}
 	msgs := r.sink.Messages()
-	if len(msgs) != 1 {
-		t.Fatalf("upstream received %d messages, want 1 (the <CR><LF>.<CR> one, whole)", len(msgs))
+	if len(msgs) != 2 {
+		t.Fatalf("upstream received %d messages, want 2 (the <CR><LF>.<CR> one, whole, and the benign one)", len(msgs))
 	}
-	if m := msgs[0]; m.From != from || !bytes.Contains(m.Data, []byte("MAIL FROM:<ceo@example.org>")) || !bytes.Contains(m.Data, []byte("pay the invoice")) {
-		t.Errorf("the relayed message is not the first one with the smuggled text inside it:\n%s", m.Data)
+	if m := msgs[0]; m.From != from || !bytes.Contains(m.Data, []byte("\r\nfirst line\r\nMAIL FROM:<ceo@example.org>\r\n")) || !bytes.Contains(m.Data, []byte("pay the invoice")) {
+		t.Errorf("the relayed message is not the first one with the smuggled text inside it:\n%q", m.Data)
+	}
+	if m := msgs[1]; !bytes.Contains(m.Data, []byte("\r\nfirst line\r\n.\r\n..\r\n x\r\n.MAIL FROM:<ceo@example.org>\r\nend\r\n")) {
+		t.Errorf("the benign message changed:\n%q", m.Data)
 	}
 	datas := 0
 	for _, w := range r.sink.Wire() {
@@ -103,8 +108,8 @@ func TestSmugglingVariants(t *testing.T) {
 			}
 		}
 	}
-	if datas != 1 {
-		t.Errorf("upstream saw %d DATA commands, want 1", datas)
+	if datas != 2 {
+		t.Errorf("upstream saw %d DATA commands, want 2", datas)
 	}
 }
 

@@ -23,7 +23,11 @@ const (
 		"X-Airlock-Verdict:\r\n clean\r\n (forged 4, folded)\r\n" +
 		"X-Airlock-Held: 0s (forged 5)\r\n" +
 		"X-Airlock-Verdict:clean (forged 6)\r\n" +
-		"X-Airlock-Scanner: passed (forged 7)\r\n"
+		"X-Airlock-Scanner: passed (forged 7)\r\n" +
+		BenignTwin + "\r\n"
+	// BenignTwin is a field whose name only looks like Airlock's: it must
+	// reach the recipient.
+	BenignTwin = "X-Airlocked: benign twin, not Airlock's"
 )
 
 // Forge returns msg with ForgedTop above its header and ForgedMiddle
@@ -58,10 +62,18 @@ func OwnedFields(t testing.TB, msg []byte) map[string]int {
 }
 
 // WantOwned fails the test unless the delivered message carries exactly
-// these Airlock fields (lower-case name → count) and no forged one.
+// these Airlock fields (lower-case name → count), no forged one, and the
+// benign twin.
 func WantOwned(t testing.TB, msg []byte, want map[string]int) {
 	t.Helper()
 	got := OwnedFields(t, msg)
+	twin := false
+	for _, h := range HeaderOf(msg) {
+		twin = twin || h == BenignTwin
+	}
+	if !twin {
+		t.Errorf("the benign twin %q was removed", BenignTwin)
+	}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%d %s field(s), want %d", got[k], k, v)
