@@ -1,7 +1,11 @@
 // Package deliver is the SMTP client to the next hop: it sends a released
 // message with its original envelope and exact bytes, adding only Airlock's
 // header fields (verdict, queue id, time held, and the release header that
-// lets the milter pass the re-injected message once).
+// lets the milter pass the re-injected message once). Two changes are made
+// on the way, both for safety: every X-Airlock-* field the message came
+// with is dropped (headers.go: the recipient sees only Airlock's), and a
+// bare CR or LF becomes CRLF (lineends.go: the next hop is given nothing it
+// could end DATA at early).
 //
 // It keeps a small pool of open connections (reused after RSET) for
 // throughput, sets deadlines on every command and on the whole DATA upload
@@ -128,15 +132,11 @@ func (d *Deliverer) Close() error {
 	return nil
 }
 
-// Send delivers data to env with the stamp's header fields added.
+// Send delivers data to env with the stamp's header fields added, any
+// X-Airlock-* field that came with the message removed, and every line
+// ending made CRLF (the next hop never sees a bare CR or LF).
 func (d *Deliverer) Send(ctx context.Context, env Envelope, data []byte, s Stamp) (*Result, error) {
-	msg, err := d.addHeaders(data, s, d.now())
-	if err != nil {
-		// A message whose header we cannot parse is still delivered: the
-		// fields go on top as raw lines.
-		d.log.Warn("deliver: header not parsed, prepending fields", "queue_id", s.QueueID, "err", err)
-		msg = d.prependRaw(data, s)
-	}
+	msg := d.addHeaders(data, s, d.now())
 	select {
 	case d.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -164,12 +164,6 @@ func (d *Deliverer) Send(ctx context.Context, env Envelope, data []byte, s Stamp
 	}
 	d.put(c)
 	return res, nil
-}
-
-func (d *Deliverer) prependRaw(data []byte, s Stamp) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s\r\n%s: %s\r\n", FieldVerdict, s.Verdict, FieldQueueID, s.QueueID)
-	return append([]byte(b.String()), data...)
 }
 
 func isNetErr(err error) bool {

@@ -17,7 +17,11 @@ type Message struct {
 	Envelope policy.Envelope
 	// MTAQueueID is the MTA's own id ({i} in milter mode), for logs only.
 	MTAQueueID string
-	// Data is the whole message as received (header and body).
+	// Data is the whole message as received (header and body). Decide
+	// removes the header fields only Airlock may write (deliver.Owned)
+	// after checking the release header, before it holds the message: a
+	// front end that sends the message on sends Data as Decide left it,
+	// and one that cannot (the milter) deletes the same fields at the MTA.
 	Data []byte
 	// Mode says how a held message must leave: re-injected (milter) or
 	// sent to the upstream (proxy).
@@ -82,7 +86,8 @@ type Decision struct {
 	Action Action
 	// Reason says why, in a line for logs and the history.
 	Reason string
-	// Headers to add when delivering now.
+	// Headers to add when delivering now, after every field the message
+	// carried under a name deliver.Owned reports has been removed.
 	Headers []Header
 	// Reply is the SMTP answer for Reject, and for Hold/Quarantine in
 	// proxy mode ("250 2.0.0 held as ID").

@@ -23,6 +23,10 @@
 //   - Authentication-Results fields claiming a trusted authserv-id that
 //     came with the message are listed in Decision.Remove and removed
 //     from the held copy;
+//   - no header field only Airlock may write (X-Airlock-*) that came with
+//     the message is held or passed on: a valid release header is checked
+//     first, then they are all removed (the front ends delete them at the
+//     MTA too) and Airlock's own are added;
 //   - a reclassification to suspicious or worse of a file in mail already
 //     delivered raises an alert (list and webhook) naming the message.
 package gate
@@ -163,9 +167,19 @@ func (g *Gate) Decide(ctx context.Context, m *Message) (*Decision, error) {
 	pol := g.pol.Load()
 	log := g.log.With("mta_queue_id", m.MTAQueueID)
 
-	if d := g.checkRelease(ctx, m.Data); d != nil {
-		log.Info("release header valid, passing", "queue_id", d.QueueID)
-		return d, nil
+	// The release header is checked on the message as it came, and only
+	// then are Airlock's own fields taken out: whatever passes, is held or
+	// is delivered from here on carries none a sender wrote.
+	rel := g.checkRelease(ctx, m.Data)
+	if data, n := deliver.StripOwned(m.Data); n > 0 {
+		m.Data = data
+		if rel == nil {
+			log.Info("removed header fields only Airlock may write", "fields", n)
+		}
+	}
+	if rel != nil {
+		log.Info("release header valid, passing", "queue_id", rel.QueueID)
+		return rel, nil
 	}
 	// Authentication-Results fields that claim the site's own verifiers
 	// but came with the message go, whatever else happens: from what the
@@ -455,7 +469,19 @@ func (g *Gate) checkRelease(ctx context.Context, data []byte) *Decision {
 		g.log.Warn("release header used before; scanning the message", "queue_id", id)
 		return nil
 	}
-	return &Decision{Action: Deliver, QueueID: id, Reason: "released by Airlock as " + id}
+	d := &Decision{Action: Deliver, QueueID: id, Reason: "released by Airlock as " + id}
+	// The front end removes every X-Airlock-* field and adds these: the
+	// release header is spent, and the fields deliver/ wrote with it are
+	// put back (the queue id from the signed header, not the message).
+	verdictLine := headerValue(data, deliver.FieldVerdict)
+	if verdictLine == "" {
+		verdictLine = d.Reason
+	}
+	d.Headers = []Header{{deliver.FieldVerdict, oneLine(verdictLine)}, {deliver.FieldQueueID, id}}
+	if held := headerValue(data, deliver.FieldHeld); held != "" {
+		d.Headers = append(d.Headers, Header{deliver.FieldHeld, oneLine(held)})
+	}
+	return d
 }
 
 // headerValue returns the first value of a header field, unfolded.

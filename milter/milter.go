@@ -3,7 +3,8 @@
 // the macros that matter ({i} the MTA's queue id, {auth_authen}) and the
 // whole message, and at end of message asks the gate:
 //
-//   - deliver: accept, with Airlock's header fields added;
+//   - deliver: accept, with every X-Airlock-* field the message came with
+//     deleted (by index, SMFIR_CHGHEADER) and Airlock's own added;
 //   - reject: 5xx with the reason (a known-malicious file);
 //   - hold or quarantine: the gate has stored the message durably, so the
 //     MTA is told to discard its copy;
@@ -40,6 +41,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/airlockmail/airlock/config"
+	"github.com/airlockmail/airlock/deliver"
 	"github.com/airlockmail/airlock/gate"
 	"github.com/airlockmail/airlock/holdqueue"
 	"github.com/airlockmail/airlock/policy"
@@ -89,8 +91,8 @@ func New(cfg config.Milter, g Decider, log *slog.Logger) *Server {
 		gomilter.WithProtocol(gomilter.OptHeaderLeadingSpace|gomilter.OptNoUnknown|
 			gomilter.OptNoConnReply|gomilter.OptNoHeloReply|gomilter.OptNoMailReply|gomilter.OptNoRcptReply|
 			gomilter.OptNoDataReply|gomilter.OptNoHeaderReply|gomilter.OptNoEOHReply|gomilter.OptNoBodyReply),
-		// Change-header for deleting fields by index (forged
-		// Authentication-Results, gate.Decision.Remove).
+		// ChangeHeader: delete the X-Airlock-* fields a sender wrote, and
+		// forged Authentication-Results (gate.Decision.Remove), by index.
 		gomilter.WithAction(gomilter.OptAddHeader|gomilter.OptChangeHeader),
 		gomilter.WithMacroRequest(gomilter.StageMail, []gomilter.MacroName{gomilter.MacroAuthAuthen}),
 		gomilter.WithMacroRequest(gomilter.StageEOM, []gomilter.MacroName{gomilter.MacroQueueId, gomilter.MacroAuthAuthen}),
@@ -270,10 +272,26 @@ type session struct {
 	buf    bytes.Buffer
 	inBody bool
 	tooBig bool
+	// owned are the fields of this message under a name only Airlock
+	// may write, with the index the MTA knows each by.
+	owned []headerRef
+	// seen counts the fields of each (lower-cased) name so far.
+	seen map[string]int
+}
+
+// headerRef names one header field the way SMFIR_CHGHEADER does: its name
+// and its index among the fields of that name (1 is the first). Postfix
+// (cleanup_milter.c) and Sendmail match the name case-insensitively and
+// count only fields that came with the message, which is what the milter
+// is sent, so counting here agrees with them.
+type headerRef struct {
+	name  string
+	index int
 }
 
 func (x *session) reset() {
 	x.from, x.auth, x.rcpt = "", "", nil
+	x.owned, x.seen = nil, nil
 	x.buf.Reset()
 	x.inBody, x.tooBig = false, false
 }
@@ -322,6 +340,14 @@ func (x *session) Data(m gomilter.Modifier) (*gomilter.Response, error) {
 }
 
 func (x *session) Header(name, value string, m gomilter.Modifier) (*gomilter.Response, error) {
+	key := strings.ToLower(strings.TrimRight(name, " \t"))
+	if x.seen == nil {
+		x.seen = map[string]int{}
+	}
+	x.seen[key]++
+	if deliver.Owned(name) {
+		x.owned = append(x.owned, headerRef{name: strings.TrimRight(name, " \t"), index: x.seen[key]})
+	}
 	if x.tooBig {
 		return gomilter.RespContinue, nil
 	}
@@ -405,6 +431,11 @@ func (x *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 			log.Error("remove header", "err", err)
 			return gomilter.RespTempFail, nil
 		}
+		if err := x.deleteOwned(m); err != nil {
+			x.s.Stats.TempFailed.Add(1)
+			log.Error("delete forged header", "err", err)
+			return gomilter.RespTempFail, nil
+		}
 		for _, h := range d.Headers {
 			if err := m.AddHeader(h.Name, " "+h.Value); err != nil {
 				x.s.Stats.TempFailed.Add(1)
@@ -429,6 +460,25 @@ func (x *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	x.s.Stats.TempFailed.Add(1)
 	log.Error("unknown gate action", "action", d.Action)
 	return gomilter.RespTempFail, nil
+}
+
+// deleteOwned deletes, at the MTA, every field of the message whose name
+// only Airlock may write (the gate has already checked a release header
+// among them). The last of each name goes first, so that no deletion can
+// shift the index of one still to come, whether the MTA renumbers after a
+// deletion or not.
+func (x *session) deleteOwned(m gomilter.Modifier) error {
+	for i := len(x.owned) - 1; i >= 0; i-- {
+		h := x.owned[i]
+		// An empty value deletes the field (milter protocol, SMFIR_CHGHEADER).
+		if err := m.ChangeHeader(h.index, h.name, ""); err != nil {
+			return fmt.Errorf("delete %s #%d: %w", h.name, h.index, err)
+		}
+	}
+	if len(x.owned) > 0 {
+		x.s.log.Info("deleted header fields only Airlock may write", "fields", len(x.owned))
+	}
+	return nil
 }
 
 func (x *session) Abort(m gomilter.Modifier) error {

@@ -22,13 +22,18 @@ import (
 
 // sendmailMC is the smoke test's sendmail.mc: the snippet of
 // docs/sendmail.md plus what a private instance needs (own queue, no DNS,
-// everything relayed to the sink).
+// everything relayed to the sink, and no load-average limits: Sendmail
+// stops listening when the load passes REFUSE_LA, as it does on a shared
+// test machine).
 const sendmailMC = `divert(-1)
 include(` + "`" + `%[1]s/usr/share/sendmail/cf/m4/cf.m4')
 divert(0)dnl
 OSTYPE(` + "`linux'" + `)dnl
 define(` + "`confSERVICE_SWITCH_FILE', `%[2]s/service.switch'" + `)dnl
 define(` + "`confDONT_PROBE_INTERFACES', `True'" + `)dnl
+define(` + "`confREFUSE_LA', `1000'" + `)dnl
+define(` + "`confQUEUE_LA', `1000'" + `)dnl
+define(` + "`confDELAY_LA', `0'" + `)dnl
 define(` + "`confDOMAIN_NAME', `airlock-test.localdomain'" + `)dnl
 define(` + "`QUEUE_DIR', `%[2]s/mqueue'" + `)dnl
 define(` + "`confPID_FILE', `%[2]s/sendmail.pid'" + `)dnl
@@ -135,7 +140,8 @@ exec "$2" -bd -C "$3" -L airlock-test-sm`
 			}
 		}
 	})
-	for i := 0; i < 100; i++ {
+	// Up to 30 s: on a loaded machine Sendmail takes seconds to listen.
+	for i := 0; i < 600; i++ {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", mtaPort)); err == nil {
 			c.Close()
 			break
@@ -144,13 +150,28 @@ exec "$2" -bd -C "$3" -L airlock-test-sm`
 	}
 
 	t.Logf("sendmail up after %v", time.Since(start))
-	start = time.Now()
-	sent := gatetest.Mail("alice@example.net", "bob@example.org", "sendmail held", gatetest.Part{Name: "r.pdf", Type: "application/pdf", Data: gatetest.PDF()})
-	sw := exec.Command("swaks", "--server", fmt.Sprintf("127.0.0.1:%d", mtaPort), "--from", "alice@example.net", "--to", "bob@example.org", "--data", "-")
-	sw.Stdin = bytes.NewReader(bytes.TrimSuffix(sent, []byte("\r\n")))
-	if out, err := sw.CombinedOutput(); err != nil {
-		t.Fatalf("swaks: %v\n%s", err, out)
+	if out, _ := os.ReadFile(filepath.Join(dir, "sendmail.out")); len(out) > 0 {
+		t.Logf("sendmail said: %s", out)
 	}
+	swaks := func(msg []byte) {
+		t.Helper()
+		sw := exec.Command("swaks", "--server", fmt.Sprintf("127.0.0.1:%d", mtaPort), "--from", "alice@example.net", "--to", "bob@example.org", "--data", "-")
+		sw.Stdin = bytes.NewReader(bytes.TrimSuffix(msg, []byte("\r\n")))
+		if out, err := sw.CombinedOutput(); err != nil {
+			t.Fatalf("swaks: %v\n%s", err, out)
+		}
+	}
+	// Passed at once with forged X-Airlock fields: Sendmail deletes them
+	// by the indexes the milter gives (it counts only the message's own
+	// fields, as Postfix does).
+	swaks(gatetest.Forge(gatetest.Mail("alice@example.net", "bob@example.org", "sendmail now")))
+	if got := waitSink(t, sink, "sendmail now"); got != nil {
+		gatetest.WantOwned(t, got, map[string]int{"x-airlock-verdict": 1})
+	}
+	start = time.Now()
+	// With forged X-Airlock fields: none is held, none is released.
+	sent := gatetest.Forge(gatetest.Mail("alice@example.net", "bob@example.org", "sendmail held", gatetest.Part{Name: "r.pdf", Type: "application/pdf", Data: gatetest.PDF()}))
+	swaks(sent)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, m := range sink.Messages() {
@@ -158,6 +179,7 @@ exec "$2" -bd -C "$3" -L airlock-test-sm`
 				if !bytes.Contains(m.Data, []byte("X-Airlock-Queue-Id: ")) || !bytes.Equal(gatetest.BodyOf(m.Data), gatetest.BodyOf(sent)) {
 					t.Errorf("not the released message, or body changed:\n%s", m.Data)
 				}
+				gatetest.WantOwned(t, m.Data, map[string]int{"x-airlock-verdict": 1, "x-airlock-queue-id": 1, "x-airlock-held": 1, "x-airlock-release": 1})
 				t.Logf("released message arrived %v after sending", time.Since(start))
 				if srv.Stats.Discarded.Load() != 1 {
 					t.Errorf("discarded %d", srv.Stats.Discarded.Load())
@@ -168,4 +190,21 @@ exec "$2" -bd -C "$3" -L airlock-test-sm`
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("sink never got the released message (discarded %d)", srv.Stats.Discarded.Load())
+}
+
+// waitSink returns the message with this subject once the sink has it, or
+// nil (the test failed) after 30 seconds.
+func waitSink(t *testing.T, sink *smtpsink.Sink, subject string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range sink.Messages() {
+			if bytes.Contains(m.Data, []byte("Subject: "+subject+"\r\n")) {
+				return m.Data
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("sink never got %q", subject)
+	return nil
 }

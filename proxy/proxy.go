@@ -12,9 +12,14 @@
 //   - reject: the sender gets the gate's 5xx;
 //   - upstream down, store not writable, anything unexpected: 451.
 //
-// It refuses SMTP smuggling (bare LF anywhere in DATA, so `<LF>.<LF>` can
-// never end a message early on another MTA), and bounds message size
-// (advertised in SIZE), recipients, line length, command rate and time.
+// It refuses SMTP smuggling (a bare CR or LF anywhere in DATA, so no
+// end-of-data variant can end a message early on another MTA; see
+// smuggling.go), removes the header fields only Airlock may write (the
+// gate does, after checking a release header), passes the client's
+// identity on (XCLIENT or XFORWARD when the upstream offers them, and its
+// own Received line in any case; identity.go, handshake.go), and bounds
+// message size (advertised in SIZE), recipients, line length, command
+// rate and time.
 package proxy
 
 import (
@@ -129,10 +134,10 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
-	x := &session{s: s, helo: c.Hostname(), rate: newBucket(s.cfg.CommandRate, 2*s.cfg.CommandRate)}
+	x := &session{s: s, conn: c, rate: newBucket(s.cfg.CommandRate, 2*s.cfg.CommandRate)}
 	if ta, ok := c.Conn().RemoteAddr().(*net.TCPAddr); ok {
 		if a, ok := netip.AddrFromSlice(ta.IP); ok {
-			x.client = a.Unmap()
+			x.client, x.port = a.Unmap(), ta.Port
 		}
 	}
 	return x, nil
@@ -141,17 +146,45 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 // session is one SMTP connection.
 type session struct {
 	s      *Server
+	conn   *smtp.Conn
 	client netip.Addr
-	helo   string
+	port   int
 	rate   *bucket
 
 	// mu serialises the commands with Logout, which Server.Close calls
 	// from its own goroutine while a command (DATA) may still run.
 	mu   sync.Mutex
+	id   *identity
 	up   *upstream
+	via  string // how the upstream learnt the client (handshake.go)
 	from string
 	opts *smtp.MailOptions
 	rcpt []string
+}
+
+// nameLookupTimeout bounds the client's reverse DNS lookup, made once per
+// connection.
+const nameLookupTimeout = 3 * time.Second
+
+// identity returns the client's identity, looking its name up on first
+// use; HELO and TLS are read each time (a client may STARTTLS and greet
+// again).
+func (x *session) identity() *identity {
+	if x.id == nil {
+		x.id = &identity{addr: x.client, port: x.port}
+		if la, ok := x.conn.Conn().LocalAddr().(*net.TCPAddr); ok {
+			x.id.dest = la.AddrPort()
+		}
+		ctx, cancel := context.WithTimeout(x.s.ctx, min(nameLookupTimeout, x.s.cfg.UpstreamTimeout))
+		x.id.name, x.id.ptr, x.id.nameTemp = lookupName(ctx, net.DefaultResolver, x.client)
+		cancel()
+	}
+	x.id.helo = x.conn.Hostname()
+	x.id.tls = nil
+	if st, ok := x.conn.TLSConnectionState(); ok {
+		x.id.tls = &st
+	}
+	return x.id
 }
 
 var errRate = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "too many commands, slow down"}
@@ -172,7 +205,7 @@ func (x *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 		return errRate
 	}
 	x.resetUpstream()
-	up, err := dialUpstream(x.s.cfg, x.s.cfg.Hostname)
+	up, via, err := dialUpstream(x.s.cfg, x.s.cfg.Hostname, x.identity())
 	if err != nil {
 		x.s.log.Warn("upstream down", "upstream", x.s.cfg.Upstream, "err", err)
 		return relayErr(err)
@@ -182,7 +215,7 @@ func (x *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 		up.close()
 		return relayErr(err)
 	}
-	x.up, x.from, x.opts = up, from, opts
+	x.up, x.via, x.from, x.opts = up, via, from, opts
 	return nil
 }
 
@@ -234,18 +267,21 @@ func (x *session) Data(r io.Reader) (err error) {
 		}
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "error reading message"}
 	}
-	if i := bareLF(data); i >= 0 {
+	if i, what := bareLineEnd(data); i >= 0 {
 		x.s.Stats.Smuggling.Add(1)
-		x.s.log.Warn("bare LF in DATA refused (SMTP smuggling)", "client", x.client, "offset", i)
+		x.s.log.Warn("bare "+what+" in DATA refused (SMTP smuggling)", "client", x.client, "offset", i)
 		x.resetUpstream()
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
-			Message: "bare LF line endings are not allowed (RFC 5321 section 2.3.8)"}
+		return smugglingReply(what)
 	}
 	if x.up == nil || len(x.rcpt) == 0 {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "RCPT first"}
 	}
+	// The Received line goes first, in what is held too: a released
+	// message still names its client.
+	id := x.identity()
+	data = append([]byte(id.received(x.s.cfg.Hostname, time.Now())), data...)
 	msg := &gate.Message{
-		Envelope: policy.Envelope{ClientAddr: x.client, Helo: x.helo, MailFrom: x.from, RcptTo: append([]string(nil), x.rcpt...)},
+		Envelope: policy.Envelope{ClientAddr: x.client, Helo: id.helo, MailFrom: x.from, RcptTo: append([]string(nil), x.rcpt...)},
 		Data:     data,
 		Mode:     holdqueue.ModeProxy,
 	}
@@ -264,7 +300,9 @@ func (x *session) Data(r io.Reader) (err error) {
 	}
 	switch d.Action {
 	case gate.Deliver:
-		return x.sendUpstream(d, data)
+		// msg.Data, not data: the gate has taken out the fields only
+		// Airlock may write.
+		return x.sendUpstream(d, msg.Data)
 	case gate.Hold, gate.Quarantine:
 		x.s.Stats.Held.Add(1)
 		x.resetUpstream()
@@ -313,7 +351,7 @@ func (x *session) sendUpstream(d *gate.Decision, data []byte) error {
 		return relayErr(err)
 	}
 	x.s.Stats.Delivered.Add(1)
-	x.s.log.Info("delivered upstream", "reply", resp.StatusText)
+	x.s.log.Info("delivered upstream", "reply", resp.StatusText, "client_identity_via", x.via)
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: stripEnhanced(oneLine(resp.StatusText))}
 }
 
@@ -351,22 +389,6 @@ func stripEnhanced(s string) string {
 		return rest
 	}
 	return s
-}
-
-// bareLF returns the offset of the first LF not preceded by CR, or -1.
-func bareLF(b []byte) int {
-	off := 0
-	for {
-		i := bytes.IndexByte(b[off:], '\n')
-		if i < 0 {
-			return -1
-		}
-		p := off + i
-		if p == 0 || b[p-1] != '\r' {
-			return p
-		}
-		off = p + 1
-	}
 }
 
 // bucket is a token bucket: rate tokens a second, up to burst.

@@ -48,8 +48,8 @@ func (l *lockedBuf) lines() []string {
 	return strings.Split(s, "\n")
 }
 
-// swaksFrom sends msg with the given MAIL FROM.
-func (r *rig) swaksFrom(mailFrom string, msg []byte) (string, error) {
+// swaksMailFrom sends msg with the given MAIL FROM.
+func (r *rig) swaksMailFrom(mailFrom string, msg []byte) (string, error) {
 	args := []string{"--server", r.addr, "--from", mailFrom, "--to", to, "--data", "-", "--timeout", "60"}
 	cmd := exec.Command("swaks", args...)
 	cmd.Stdin = bytes.NewReader(bytes.TrimSuffix(msg, []byte("\r\n")))
@@ -139,7 +139,7 @@ func TestSenderExclusionNeedsProof(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before, seen := r.sink.Count(), len(logs.lines())
-			out, err := r.swaksFrom(tc.mailFrom, tc.data)
+			out, err := r.swaksMailFrom(tc.mailFrom, tc.data)
 			line := ""
 			if ls := logs.lines(); len(ls) > seen {
 				line = strings.Join(ls[seen:], "\n")

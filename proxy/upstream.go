@@ -3,7 +3,6 @@ package proxy
 import (
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -21,53 +20,37 @@ type upstream struct {
 	cfg  config.Proxy
 }
 
-// dialUpstream connects, greets and negotiates STARTTLS as configured. A
-// failure is a 451: the sender tries again later.
-func dialUpstream(cfg config.Proxy, helo string) (*upstream, error) {
-	if cfg.UpstreamStartTLS != config.StartTLSNone {
-		host, _, _ := net.SplitHostPort(cfg.Upstream)
-		tc := &tls.Config{ServerName: host, InsecureSkipVerify: cfg.UpstreamTLSInsecure, MinVersion: tls.VersionTLS12}
-		u, err := dial(cfg, helo, tc)
-		if err == nil || cfg.UpstreamStartTLS == config.StartTLSRequired || !errors.Is(err, errNoStartTLS) {
-			return u, err
-		}
-		// Opportunistic and not offered: plain text on a new connection.
-	}
-	return dial(cfg, helo, nil)
-}
-
-var errNoStartTLS = errors.New("upstream does not offer STARTTLS")
-
-func dial(cfg config.Proxy, helo string, tc *tls.Config) (*upstream, error) {
+// dialUpstream connects, greets, negotiates STARTTLS as configured and
+// passes the client's identity on (handshake). A failure is a 451: the
+// sender tries again later.
+func dialUpstream(cfg config.Proxy, helo string, id *identity) (*upstream, string, error) {
 	conn, err := net.DialTimeout("tcp", cfg.Upstream, cfg.UpstreamTimeout)
 	if err != nil {
-		return nil, upstreamDown(err)
+		return nil, "", upstreamDown(err)
 	}
 	conn.SetDeadline(time.Now().Add(cfg.UpstreamTimeout))
-	var c *smtp.Client
-	if tc != nil {
-		// go-smtp can only STARTTLS as it connects; its first EHLO says
-		// "localhost", the one after TLS says helo.
-		c, err = smtp.NewClientStartTLS(conn, tc)
-		if err != nil {
-			conn.Close()
-			if strings.Contains(err.Error(), "doesn't support STARTTLS") {
-				return nil, upstreamDown(errNoStartTLS)
-			}
-			return nil, upstreamDown(fmt.Errorf("STARTTLS: %w", err))
-		}
-	} else {
-		c = smtp.NewClient(conn)
+	var tc *tls.Config
+	if cfg.UpstreamStartTLS != config.StartTLSNone {
+		host, _, _ := net.SplitHostPort(cfg.Upstream)
+		tc = &tls.Config{ServerName: host, InsecureSkipVerify: cfg.UpstreamTLSInsecure, MinVersion: tls.VersionTLS12}
 	}
+	pc, mode, err := handshake(conn, helo, tc, cfg.UpstreamStartTLS == config.StartTLSRequired, id)
+	if err != nil {
+		conn.Close()
+		return nil, "", upstreamDown(err)
+	}
+	c := smtp.NewClient(pc)
 	c.CommandTimeout = cfg.UpstreamTimeout
 	c.SubmissionTimeout = cfg.UpstreamTimeout
 	if err := c.Hello(helo); err != nil {
 		c.Close()
-		return nil, upstreamDown(err)
+		return nil, "", upstreamDown(err)
 	}
-	conn.SetDeadline(time.Time{})
-	return &upstream{c: c, conn: conn, cfg: cfg}, nil
+	pc.SetDeadline(time.Time{})
+	return &upstream{c: c, conn: pc, cfg: cfg}, mode, nil
 }
+
+var errNoStartTLS = errors.New("upstream does not offer STARTTLS")
 
 // upstreamErr is a 451 that still wraps its cause (errors.Is works).
 type upstreamErr struct {

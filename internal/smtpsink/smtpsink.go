@@ -35,6 +35,9 @@ type Options struct {
 	// Addr to listen on. Default 127.0.0.1:0 (a free port); a fixed one
 	// for a test that follows documented commands.
 	Addr string
+	// RecordWire keeps every byte the clients sent, as sent (before
+	// go-smtp's parsing; plain-text sessions only), for Wire.
+	RecordWire bool
 }
 
 // Message is one accepted message.
@@ -63,6 +66,7 @@ type Sink struct {
 	next     []refusal
 	changed  chan struct{}
 	sessions int
+	wire     []*wireConn
 }
 
 // Start runs a sink for the test and stops it at cleanup.
@@ -101,8 +105,57 @@ func New(opts Options) (*Sink, error) {
 	// Clients that hang up (a killed release loop) are expected here.
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	s.srv = srv
+	if opts.RecordWire {
+		ln = &wireListener{Listener: ln, s: s}
+	}
 	go srv.Serve(ln)
 	return s, nil
+}
+
+// Wire returns what each connection's client sent so far, as it crossed
+// the wire (Options.RecordWire), one entry per connection.
+func (s *Sink) Wire() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([][]byte, len(s.wire))
+	for i, w := range s.wire {
+		w.mu.Lock()
+		out[i] = append([]byte(nil), w.buf...)
+		w.mu.Unlock()
+	}
+	return out
+}
+
+type wireListener struct {
+	net.Listener
+	s *Sink
+}
+
+func (l *wireListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	w := &wireConn{Conn: c}
+	l.s.mu.Lock()
+	l.s.wire = append(l.s.wire, w)
+	l.s.mu.Unlock()
+	return w, nil
+}
+
+// wireConn records what is read from the client.
+type wireConn struct {
+	net.Conn
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (c *wireConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.buf = append(c.buf, p[:n]...)
+	c.mu.Unlock()
+	return n, err
 }
 
 // Addr is host:port of the sink.
