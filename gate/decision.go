@@ -23,6 +23,12 @@ type Message struct {
 	// front end that sends the message on sends Data as Decide left it,
 	// and one that cannot (the milter) deletes the same fields at the MTA.
 	Data []byte
+	// Trace is a trace field the front end itself puts above the message
+	// (the proxy's Received line). It is stored with a held copy and
+	// delivered, but it is not what the sender wrote: checks of where a
+	// field stands in the header (a trusted Authentication-Results must
+	// be the topmost) read Data alone.
+	Trace []byte
 	// Mode says how a held message must leave: re-injected (milter) or
 	// sent to the upstream (proxy).
 	Mode holdqueue.Mode

@@ -360,7 +360,7 @@ func (g *Gate) hold(ctx context.Context, m *Message, subject string, d *Decision
 		},
 		Subject:  subject,
 		Deadline: d.Deadline,
-		Data:     m.Data,
+		Data:     append(append([]byte(nil), m.Trace...), m.Data...),
 		Reason:   d.Reason,
 	}
 	if d.Deadline.IsZero() {

@@ -279,10 +279,10 @@ func (x *session) Data(r io.Reader) (err error) {
 	// The Received line goes first, in what is held too: a released
 	// message still names its client.
 	id := x.identity()
-	data = append([]byte(id.received(x.s.cfg.Hostname, time.Now())), data...)
 	msg := &gate.Message{
 		Envelope: policy.Envelope{ClientAddr: x.client, Helo: id.helo, MailFrom: x.from, RcptTo: append([]string(nil), x.rcpt...)},
 		Data:     data,
+		Trace:    []byte(id.received(x.s.cfg.Hostname, time.Now())),
 		Mode:     holdqueue.ModeProxy,
 	}
 	ctx, cancel := context.WithTimeout(x.s.ctx, x.s.cfg.UpstreamTimeout+time.Minute)
@@ -302,7 +302,7 @@ func (x *session) Data(r io.Reader) (err error) {
 	case gate.Deliver:
 		// msg.Data, not data: the gate has taken out the fields only
 		// Airlock may write.
-		return x.sendUpstream(d, msg.Data)
+		return x.sendUpstream(d, msg.Trace, msg.Data)
 	case gate.Hold, gate.Quarantine:
 		x.s.Stats.Held.Add(1)
 		x.resetUpstream()
@@ -320,7 +320,7 @@ func (x *session) Data(r io.Reader) (err error) {
 
 // sendUpstream sends the message with the gate's header fields and
 // returns the upstream's reply to the sender.
-func (x *session) sendUpstream(d *gate.Decision, data []byte) error {
+func (x *session) sendUpstream(d *gate.Decision, trace, data []byte) error {
 	up := x.up
 	up.deadline()
 	w, err := up.c.Data()
@@ -332,6 +332,7 @@ func (x *session) sendUpstream(d *gate.Decision, data []byte) error {
 	for _, h := range d.Headers {
 		fmt.Fprintf(&hdr, "%s: %s\r\n", h.Name, h.Value)
 	}
+	hdr.Write(trace)
 	up.conn.SetDeadline(time.Now().Add(x.s.cfg.ReadTimeout))
 	// Fields the gate found forged (Authentication-Results claiming this
 	// site's verifiers) do not travel on.
