@@ -55,6 +55,7 @@ func Samples() []Sample {
 	out = append(out, scriptSamples()...)
 	out = append(out, documentSamples()...)
 	out = append(out, executableSamples()...)
+	out = append(out, executableSamples2()...)
 	out = append(out, containerSamples()...)
 	return out
 }
