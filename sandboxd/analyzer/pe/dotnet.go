@@ -13,8 +13,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/cmdline"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
-	"github.com/airlockmail/airlock/sandboxd/analyzer/script"
 )
 
 // Member references that matter, as "Namespace.Type::Name".
@@ -36,7 +36,7 @@ var (
 var amsiNames = []string{"amsiscanbuffer", "amsiscanstring", "amsiinitfailed", "amsiutils", "amsi.dll", "amsiopensession", "amsicontext"}
 
 // cmdMarkers select the user strings worth judging as command lines.
-var cmdMarkers = []string{"powershell", "pwsh", "cmd", "mshta", "rundll32", "regsvr32", "certutil", "bitsadmin", "wscript", "cscript", "msiexec", "http:", "https:", "iex", "-enc", "frombase64"}
+var cmdMarkers = []string{"powershell", "pwsh", "cmd", "mshta", "rundll32", "regsvr32", "certutil", "bitsadmin", "wscript", "cscript", "msiexec", "curl", "iex", "-enc", "frombase64"}
 
 // judgeDotNet reads the metadata and judges it; when the metadata cannot
 // be read, it says so and falls back to searching the raw bytes.
@@ -118,15 +118,21 @@ func judgeDotNet(ctx context.Context, d []byte, f *pe.File, dir pe.DataDirectory
 				amsi = s
 			}
 		}
+		if m, _ := findB64PE([]byte(s)); m != "" {
+			fs.Add("base64-executable", rules.High, "carries a Windows executable written as base64 text", m+" in a user string")
+		}
+		if strings.Contains(l, ":") || strings.HasPrefix(l, `\\`) {
+			judgeURI(s, fs)
+		}
+		if !strings.ContainsAny(l, " \t") {
+			continue // a word or a URL, not a command line
+		}
 		for _, c := range cmdMarkers {
 			if strings.Contains(l, c) {
 				text.WriteString(s)
 				text.WriteByte('\n')
 				break
 			}
-		}
-		if m, _ := findB64PE([]byte(s)); m != "" {
-			fs.Add("base64-executable", rules.High, "carries a Windows executable written as base64 text", m+" in a user string")
 		}
 	}
 	if amsi != "" {
@@ -137,15 +143,27 @@ func judgeDotNet(ctx context.Context, d []byte, f *pe.File, dir pe.DataDirectory
 		}
 	}
 	if t := text.String(); t != "" && !rules.Done(ctx) {
-		judgeCommand(ctx, t, fs)
+		judgeCommand(t, fs)
 		if st := has(netStart); st != "" && strings.Contains(strings.ToLower(t), "powershell") {
 			fs.Add("dotnet-runs-shell", rules.Medium, "starts PowerShell from a .NET program", st)
 		}
 	}
 }
 
-// judgeCommand judges command lines and URLs a program carries.
-func judgeCommand(ctx context.Context, text string, fs *rules.Findings) { script.Scan(ctx, text, fs) }
+// judgeCommand judges the command lines a program carries with the
+// shared command-line table.
+func judgeCommand(text string, fs *rules.Findings) {
+	for _, f := range cmdline.Judge(fs.Analyzer, text) {
+		fs.Add(f.Rule, f.Severity, f.Description, f.Evidence)
+	}
+}
+
+// judgeURI judges one URI (a risky protocol handler, a share).
+func judgeURI(uri string, fs *rules.Findings) {
+	if f, ok := cmdline.RiskyURI(fs.Analyzer, uri); ok {
+		fs.Add(f.Rule, f.Severity, f.Description, f.Evidence)
+	}
+}
 
 func pinvNames(m *clrMeta) []string {
 	out := make([]string, 0, len(m.PInvokes)+len(m.ModuleRefs))
