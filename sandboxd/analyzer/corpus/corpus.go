@@ -56,6 +56,7 @@ func Samples() []Sample {
 	out = append(out, documentSamples()...)
 	out = append(out, executableSamples()...)
 	out = append(out, executableSamples2()...)
+	out = append(out, linkSamples()...)
 	out = append(out, containerSamples()...)
 	return out
 }

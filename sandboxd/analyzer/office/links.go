@@ -8,6 +8,7 @@ package office
 // of link carries it decides how much a remote target matters.
 
 import (
+	"html"
 	"path"
 	"regexp"
 	"strings"
@@ -173,7 +174,7 @@ func judgeField(instr string, fs *rules.Findings) {
 }
 
 // htmlURIRe finds the places an HTML page navigates to or loads from.
-var htmlURIRe = regexp.MustCompile(`(?i)(?:href|src|action|location(?:\.href)?|\.assign|\.replace|window\.open|url)\s*[=(]\s*["']?([^"'\s>)]{1,1000}|["'][^"']{1,1000})`)
+var htmlURIRe = regexp.MustCompile(`(?i)(?:href|src|action|location(?:\.href)?|\.assign|\.replace|window\.open|url)\s*[=(]\s*("[^"]{1,1000}"|'[^']{1,1000}'|[^"'\s>)]{1,1000})`)
 
 // riskySchemeRe finds risky handler URIs anywhere in script text, spaces
 // and all (the Follina page builds "ms-msdt:/id PCWDiagnostic …").
@@ -185,10 +186,10 @@ func judgeHTMLLinks(text string, fs *rules.Findings) {
 		text = text[:4<<20]
 	}
 	for _, m := range htmlURIRe.FindAllStringSubmatch(text, 4096) {
-		judgeURI(strings.Trim(m[1], `"'`), fs)
+		judgeURI(html.UnescapeString(strings.Trim(m[1], `"'`)), fs)
 	}
 	for _, m := range riskySchemeRe.FindAllStringSubmatch(text, 256) {
-		judgeURI(m[1], fs)
+		judgeURI(html.UnescapeString(m[1]), fs)
 	}
 }
 
