@@ -306,6 +306,10 @@ func (n DotNet) Bytes() []byte {
 	}
 	rows[0x28] = len(n.Resources)
 
+	if len(w.strings) >= 1<<16 || len(w.blob) >= 1<<16 {
+		// The writer uses 2-byte heap indexes (HeapSizes 0).
+		panic("corpus: .NET heaps over 64 KiB")
+	}
 	var valid uint64
 	var ids []int
 	for t, c := range rows {

@@ -185,8 +185,12 @@ func judgeHTMLLinks(text string, fs *rules.Findings) {
 	if len(text) > 4<<20 {
 		text = text[:4<<20]
 	}
+	seen := map[string]bool{}
 	for _, m := range htmlURIRe.FindAllStringSubmatch(text, 4096) {
-		judgeURI(html.UnescapeString(strings.Trim(m[1], `"'`)), fs)
+		if u := html.UnescapeString(strings.Trim(m[1], `"'`)); !seen[u] {
+			seen[u] = true
+			judgeURI(u, fs)
+		}
 	}
 	for _, m := range riskySchemeRe.FindAllStringSubmatch(text, 256) {
 		judgeURI(html.UnescapeString(m[1]), fs)

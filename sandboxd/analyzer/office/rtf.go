@@ -40,8 +40,12 @@ func analyzeRTF(ctx context.Context, d []byte, fs *rules.Findings) {
 			fs.Add("remote-template", rules.Critical, "loads its template from a remote address when opened (RTF template injection)", t)
 		}
 	}
+	seen := map[string]bool{} // a table of contents repeats its fields
 	for _, f := range doc.fields {
-		judgeFields(strings.TrimSpace(f), fs)
+		if f = strings.TrimSpace(f); !seen[f] {
+			seen[f] = true
+			judgeFields(f, fs)
+		}
 	}
 	for _, o := range doc.objects {
 		if rules.Done(ctx) {
