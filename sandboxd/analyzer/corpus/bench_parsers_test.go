@@ -51,8 +51,8 @@ func bigPackage() []byte {
 }
 
 func BenchmarkDotNetMetadata(b *testing.B) { benchFile(b, "big.exe", bigDotNet()) }
-func BenchmarkRTFDeobfuscate(b *testing.B)  { benchFile(b, "letter.rtf", bigRTF()) }
-func BenchmarkOle10Native(b *testing.B)     { benchFile(b, "package.doc", bigPackage()) }
+func BenchmarkRTFDeobfuscate(b *testing.B) { benchFile(b, "letter.rtf", bigRTF()) }
+func BenchmarkOle10Native(b *testing.B)    { benchFile(b, "package.doc", bigPackage()) }
 
 // The benchmark inputs are sized as claimed and judged clean (the
 // parsers ran to the end and found nothing in benign bulk).
