@@ -57,6 +57,7 @@ func Samples() []Sample {
 	out = append(out, executableSamples()...)
 	out = append(out, executableSamples2()...)
 	out = append(out, linkSamples()...)
+	out = append(out, linkSamples2()...)
 	out = append(out, containerSamples()...)
 	return out
 }

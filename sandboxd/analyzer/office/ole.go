@@ -101,6 +101,8 @@ func (a *Analyzer) analyzeOLE(ctx context.Context, b []byte, fs *rules.Findings,
 			fs.Add("encrypted", rules.Low, "the document is encrypted, so its content cannot be checked", p)
 		case base == "Ole10Native":
 			oleNative(data, fs)
+		case base == "Ole":
+			oleLink(data, p, fs)
 		case base == "Equation Native":
 			fs.Add("equation-editor", rules.Critical, "embeds an Equation Editor object (EQNEDT32, CVE-2017-11882 and kin)", p)
 		}

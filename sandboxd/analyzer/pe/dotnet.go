@@ -82,6 +82,23 @@ func judgeDotNet(ctx context.Context, d []byte, f *pe.File, dir pe.DataDirectory
 		judgeAPIs(pinv, "declares through P/Invoke", fs)
 	}
 
+	// API names held as strings and resolved at run time (D/Invoke:
+	// GetProcAddress, then a delegate over the pointer).
+	if pinv["GetProcAddress"] || has(netMemExec[:1]) != "" {
+		byName := apiSet{}
+		for _, s := range m.UserStrings {
+			if contains(apiNames, s) || contains(memAlloc, s) || contains(memRunner, s) {
+				byName[s] = true
+			}
+		}
+		if len(byName) > 0 {
+			for n := range pinv {
+				byName[n] = true
+			}
+			judgeAPIs(byName, "resolves by name", fs)
+		}
+	}
+
 	// Reflective loading: Assembly.Load of bytes the program decoded,
 	// decrypted, decompressed or downloaded.
 	load := ""

@@ -166,6 +166,8 @@ func analyzePE(ctx context.Context, d []byte, fs *rules.Findings) {
 	embedded(ctx, f, d, lastEnd, fs)
 	if dotnet {
 		judgeDotNet(ctx, d, f, dir(pe.IMAGE_DIRECTORY_ENTRY_COM_DESCRIPTOR), fs)
+	} else {
+		nativeCommands(d, fs)
 	}
 }
 
