@@ -1,8 +1,12 @@
-// Package pe is the sandboxd analyzer for executables: Windows PE (packed
-// or high-entropy sections, missing or odd imports, process-injection
-// import sets, an entry point outside the code, a forged or empty
-// signature directory, overlays, .NET loaders) and the basics of ELF and
-// Mach-O (packers, entropy, stripped headers).
+// Package pe is the sandboxd analyzer for executables: Windows PE judged
+// on its merits — packed or high-entropy sections and data blobs, missing
+// or odd imports, API combinations that mean download-and-run, injection
+// or hollowing (imported, resolved by name, or declared through P/Invoke),
+// command lines the program carries, other programs hidden inside it
+// (plain, XOR-ed, base64), an entry point outside the code, a forged or
+// empty signature directory, overlays, and .NET assemblies read through
+// their metadata tables (clrmeta.go) — and the basics of ELF and Mach-O
+// (packers, entropy, stripped headers).
 //
 // Parsing uses the standard library (debug/pe, debug/elf, debug/macho) on
 // the bytes in memory; their panics on hostile headers are recovered and
@@ -31,7 +35,7 @@ func New() *Analyzer { return &Analyzer{} }
 func (*Analyzer) Name() string { return "pe" }
 
 // Version implements analyzer.Analyzer.
-func (*Analyzer) Version() string { return "1" }
+func (*Analyzer) Version() string { return "2" }
 
 var machoMagics = [][]byte{{0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf}, {0xce, 0xfa, 0xed, 0xfe}, {0xcf, 0xfa, 0xed, 0xfe}}
 
