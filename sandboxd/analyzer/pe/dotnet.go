@@ -109,9 +109,14 @@ func judgeDotNet(ctx context.Context, d []byte, f *pe.File, dir pe.DataDirectory
 		}
 	}
 	if load != "" {
-		if u := has(netUnpack); u != "" {
+		switch u := has(netUnpack); {
+		case u != "" && len(m.MemberRefs) > maxLoaderMembers:
+			// A framework or a large application references these among
+			// thousands of members; a loader is small.
+			fs.Add("dotnet-reflective-load", rules.Low, "a large program that can load assemblies from decoded bytes", strings.TrimSpace(u+" "+load))
+		case u != "":
 			fs.Add("dotnet-reflective-load", rules.High, "decodes bytes and loads them as an assembly in memory (a .NET loader)", strings.TrimSpace(u+" "+load+" "+has(netInvoke)))
-		} else {
+		default:
 			fs.Add("dotnet-reflective-load", rules.Medium, "loads an assembly from bytes in memory", strings.TrimSpace(load+" "+has(netInvoke)))
 		}
 	}
@@ -138,7 +143,7 @@ func judgeDotNet(ctx context.Context, d []byte, f *pe.File, dir pe.DataDirectory
 		if m, _ := findB64PE([]byte(s)); m != "" {
 			fs.Add("base64-executable", rules.High, "carries a Windows executable written as base64 text", m+" in a user string")
 		}
-		if strings.Contains(l, ":") || strings.HasPrefix(l, `\\`) {
+		if looksLikeURI(l) {
 			judgeURI(s, fs)
 		}
 		if !strings.ContainsAny(l, " \t") {
@@ -165,6 +170,30 @@ func judgeDotNet(ctx context.Context, d []byte, f *pe.File, dir pe.DataDirectory
 			fs.Add("dotnet-runs-shell", rules.Medium, "starts PowerShell from a .NET program", st)
 		}
 	}
+}
+
+// maxLoaderMembers: assemblies referencing more members than this are
+// applications or frameworks, not loader stubs.
+const maxLoaderMembers = 1500
+
+// looksLikeURI: a scheme with something after it ("https://host/x",
+// "ms-msdt:/id …") or a UNC path — not a bare "file://" prefix constant.
+func looksLikeURI(l string) bool {
+	if strings.HasPrefix(l, `\\`) {
+		return len(l) > 4
+	}
+	i := strings.Index(l, ":")
+	if i < 2 || i > 32 {
+		return false
+	}
+	for _, c := range l[:i] {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.') {
+			return false
+		}
+	}
+	rest := l[i+1:]
+	// "File: {0}" is a label, not a URI.
+	return rest != "" && rest[0] != ' ' && len(strings.TrimLeft(rest, "/")) >= 3
 }
 
 // judgeCommand judges the command lines a program carries with the

@@ -201,3 +201,14 @@ func FuzzCLRMetadata(f *testing.F) {
 		}
 	})
 }
+
+func TestLooksLikeURI(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https://www.example.org/x": true, "ms-msdt:/id pcwdiagnostic": true, `\\host\share`: true,
+		"file://": false, "file: {0}{1}": false, "error: not found": false, "c:\\windows": false, "http:": false,
+	} {
+		if got := looksLikeURI(s); got != want {
+			t.Errorf("looksLikeURI(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
