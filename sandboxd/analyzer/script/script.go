@@ -31,7 +31,7 @@ func New() *Analyzer { return &Analyzer{} }
 func (*Analyzer) Name() string { return "script" }
 
 // Version implements analyzer.Analyzer.
-func (*Analyzer) Version() string { return "1" }
+func (*Analyzer) Version() string { return "2" }
 
 var scriptExts = []string{".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh", ".ps1", ".psm1", ".psd1",
 	".bat", ".cmd", ".hta", ".html", ".htm", ".xhtml", ".shtml", ".svg", ".sct", ".txt", ""}
@@ -90,8 +90,10 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 		fs.Add("wsf", rules.Low, "a Windows Script File runs with full user rights", "<job>")
 	}
 	t := Scan(ctx, text, fs)
+	t.merge(judgeCommands(ctx, text, f.Ext, fs))
 	if isHTML {
 		html(ctx, text, fs, t)
+		riskyURIs(text, fs)
 	}
 	return analyzer.Result{Findings: fs.List(), Indicators: indicators(text)}, ctx.Err()
 }
