@@ -45,8 +45,9 @@ var vbsBlockRe = regexp.MustCompile(`(?is)<script[^>]*language\s*=\s*["']?vbscri
 
 // judgeCommands deobfuscates text in the languages it is written in,
 // scans what deobfuscation revealed and judges the commands it runs. It
-// returns the traits of the revealed text.
-func judgeCommands(ctx context.Context, text, ext string, f *rules.Findings) Traits {
+// returns the traits of the revealed text, and whether every command the
+// (VBScript) text launches was worked out and found harmless.
+func judgeCommands(ctx context.Context, text, ext string, f *rules.Findings) (Traits, bool) {
 	if len(text) > maxScan {
 		text = text[:maxScan]
 	}
@@ -54,9 +55,10 @@ func judgeCommands(ctx context.Context, text, ext string, f *rules.Findings) Tra
 	batch, ps, vbs := language(ext, lower)
 	var t Traits
 	var cmds []string
+	resolved := false
 	reveal := func(deob string) {
 		if deob != text && !rules.Done(ctx) {
-			t.merge(Scan(ctx, deob, f))
+			t.merge(scan(ctx, deob, f, 0, resolved))
 		}
 	}
 	if batch {
@@ -82,9 +84,11 @@ func judgeCommands(ctx context.Context, text, ext string, f *rules.Findings) Tra
 			code = ""
 		}
 		if code != "" {
-			d, c := cmdline.VBSCommands(code)
-			reveal(d)
-			cmds = append(cmds, strings.Join(c, "\n"))
+			v := cmdline.VBSCommands(code)
+			joined := strings.Join(v.Commands, "\n")
+			resolved = v.Unresolved == 0 && len(v.Commands) > 0 && len(cmdline.Judge(f.Analyzer, joined)) == 0
+			reveal(v.Text)
+			cmds = append(cmds, joined)
 		}
 	}
 	for _, c := range cmds {
@@ -95,7 +99,7 @@ func judgeCommands(ctx context.Context, text, ext string, f *rules.Findings) Tra
 			f.Add(x.Rule, x.Severity, x.Description, x.Evidence)
 		}
 	}
-	return t
+	return t, resolved
 }
 
 // uriRe finds protocol-handler URIs and UNC paths where a page would

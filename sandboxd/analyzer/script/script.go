@@ -89,8 +89,9 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 	if strings.Contains(lower, "<job") && strings.Contains(lower, "<script") || rules.HasExt(f.Ext, ".wsf") {
 		fs.Add("wsf", rules.Low, "a Windows Script File runs with full user rights", "<job>")
 	}
-	t := Scan(ctx, text, fs)
-	t.merge(judgeCommands(ctx, text, f.Ext, fs))
+	jt, resolved := judgeCommands(ctx, text, f.Ext, fs)
+	t := scan(ctx, text, fs, 0, resolved)
+	t.merge(jt)
 	if isHTML {
 		html(ctx, text, fs, t)
 		riskyURIs(text, fs)

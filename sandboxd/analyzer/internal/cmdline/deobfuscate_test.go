@@ -68,7 +68,7 @@ s.Run Join(Array("power", "shell", " -nop"), "")`, "powershell -nop"},
 		{`Set s = CreateObject("WScript.Shell")
 s.Run ChrW(&H63) & ChrW(&H6D) & ChrW(100 + 0)`, "cmd"},
 	} {
-		_, cmds := VBSCommands(tc.in)
+		cmds := VBSCommands(tc.in).Commands
 		if !strings.Contains(strings.Join(cmds, "\n"), tc.want) {
 			t.Errorf("%q: commands %q, want %q", tc.in, cmds, tc.want)
 		}

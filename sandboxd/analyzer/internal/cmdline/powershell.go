@@ -33,7 +33,7 @@ var (
 	psCharPipeRe    = regexp.MustCompile(`(?i)\(?\s*((?:0x[0-9a-f]+|\d+)(?:\s*,\s*(?:0x[0-9a-f]+|\d+))+)\s*\)?\s*\|\s*(?:%|foreach(?:-object)?)\s*\{\s*\[char\]\s*(?:\(\s*)?\$_\s*(?:\)\s*)?\}`)
 	psConcatRe      = regexp.MustCompile(`'([^'\n]*)'\s*\+\s*'([^'\n]*)'`)
 	psParenRe       = regexp.MustCompile(`(^|[^\w\]\)'.$])\(\s*'([^'\n]*)'\s*\)`)
-	psJoinPreRe     = regexp.MustCompile(`(?i)-join\s*\(?\s*('[^'\n]*'(?:\s*,\s*'[^'\n]*')*)\s*\)?`)
+	psJoinPreRe     = regexp.MustCompile(`(?i)(^|[=(,;|{][ \t]*)-join[ \t]*\(?[ \t]*('[^'\n]*'(?:[ \t]*,[ \t]*'[^'\n]*')*)[ \t]*\)?`)
 	psJoinPostRe    = regexp.MustCompile(`(?i)\(\s*('[^'\n]*'(?:\s*,\s*'[^'\n]*')*)\s*\)\s*-join\s*'([^'\n]*)'|'([^'\n]*)'\s*-join\s*'([^'\n]*)'`)
 	psStrJoinRe     = regexp.MustCompile(`(?i)\[string\]::(?:join\s*\(\s*'([^'\n]*)'\s*,|concat\s*\()\s*\(?\s*('[^'\n]*'(?:\s*,\s*'[^'\n]*')*)\s*\)?\s*\)`)
 	psFormatRe      = regexp.MustCompile(`(?i)\(?\s*'([^'\n]*\{\d+\}[^'\n]*)'\s*-f\s*('[^'\n]*'(?:\s*,\s*'[^'\n]*')*)\s*\)?`)
@@ -43,7 +43,7 @@ var (
 	psToStrRe       = regexp.MustCompile(`(?i)'([^'\n]*)'\s*\.\s*(?:tostring|trim|tolower|toupper)\s*\(\s*\)`)
 	psMemberRe      = regexp.MustCompile(`(?i)\.\s*\(?\s*'([a-z_][\w]*)'\s*\)?\s*(\(|\b)`)
 	psCallOpRe      = regexp.MustCompile(`(?i)(^|[\s;(|{=])[&.]\s*\(?\s*'([a-z][\w-]*)'\s*\)?`)
-	psAssignAnyR    = regexp.MustCompile(`(?i)\$\{?([a-z_][\w]*)\}?\s*=\s*'([^'\n]*)'\s*(?:;|$)`)
+	psAssignAnyR    = regexp.MustCompile(`(?im)\$\{?([a-z_][\w]*)\}?\s*=\s*'([^'\n]*)'\s*(?:;|$)`)
 	psB64Re         = regexp.MustCompile(`(?i)frombase64string\s*\(\s*'([a-z0-9+/=\s]{8,})'\s*\)`)
 	psEvalLitRe     = regexp.MustCompile(`(?i)(?:\biex|invoke-expression|\[scriptblock\]::create)\s*\(?\s*'([^'\n]{4,})'`)
 	psLitRe         = regexp.MustCompile(`'([^'\n]*)'`)
@@ -109,7 +109,8 @@ func deobfuscatePS(text string, depth int) string {
 				return psQuote(g[3])
 			})
 			s = psJoinPreRe.ReplaceAllStringFunc(s, func(m string) string {
-				return psQuote(strings.Join(literals(psJoinPreRe.FindStringSubmatch(m)[1]), ""))
+				g := psJoinPreRe.FindStringSubmatch(m)
+				return g[1] + psQuote(strings.Join(literals(g[2]), ""))
 			})
 			s = psStrJoinRe.ReplaceAllStringFunc(s, func(m string) string {
 				g := psStrJoinRe.FindStringSubmatch(m)

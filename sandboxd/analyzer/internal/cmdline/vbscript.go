@@ -52,16 +52,30 @@ func (v vbValue) num() (float64, bool) {
 
 // vbEnv is the state of one evaluation.
 type vbEnv struct {
-	vars  map[string]vbValue
-	steps int
-	out   []string // learned lines
-	cmds  []string // launched command lines
-	depth int
+	vars       map[string]vbValue
+	steps      int
+	out        []string // learned lines
+	cmds       []string // launched command lines
+	unresolved int      // launches whose command could not be evaluated
+	depth      int
 }
 
-// VBSCommands deobfuscates a VBScript and returns its text followed by
-// what the evaluator learned, and the command lines it launches.
-func VBSCommands(text string) (string, []string) {
+// VBS is what the VBScript evaluator learned from a script.
+type VBS struct {
+	// Text is the script followed by what was learned: launched commands,
+	// created objects, and the code each Execute ran.
+	Text string
+	// Commands are the command lines the script launches, evaluated.
+	Commands []string
+	// Unresolved counts the launches whose command line depends on
+	// something the evaluator does not know (an object, a function
+	// argument, input): those commands are unknown, not harmless.
+	Unresolved int
+}
+
+// VBSCommands deobfuscates a VBScript and evaluates the commands it
+// launches.
+func VBSCommands(text string) VBS {
 	if len(text) > maxInput {
 		text = text[:maxInput]
 	}
@@ -74,12 +88,11 @@ func VBSCommands(text string) (string, []string) {
 	if len(out) > maxOut {
 		out = out[:maxOut]
 	}
-	return out, e.cmds
+	return VBS{Text: out, Commands: e.cmds, Unresolved: e.unresolved}
 }
 
 func deobfuscateVBS(text string, _ int) string {
-	s, _ := VBSCommands(text)
-	return s
+	return VBSCommands(text).Text
 }
 
 // statements splits VBScript into statements: lines joined at " _"
@@ -372,9 +385,16 @@ func (e *vbEnv) scanCalls(s string) {
 			}
 			k += from
 			from = k + len(name)
+			if strings.Count(l[:k], `"`)%2 == 1 {
+				continue // inside a string literal
+			}
+			method := k > 0 && l[k-1] == '.'
 			rest := s[from:]
 			args := e.args(rest)
 			if len(args) == 0 {
+				if launchers[name] && (method || name == "shell" && strings.HasPrefix(strings.TrimSpace(rest), "(")) {
+					e.unresolved++
+				}
 				continue
 			}
 			switch {
