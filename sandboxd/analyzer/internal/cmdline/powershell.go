@@ -283,16 +283,30 @@ func substituteVars(s string) string {
 	if len(vals) == 0 {
 		return s
 	}
-	grown := 0
-	return psVarRe.ReplaceAllStringFunc(s, func(m string) string {
+	var b strings.Builder
+	last, grown := 0, 0
+	for _, loc := range psVarRe.FindAllStringIndex(s, -1) {
+		m := s[loc[0]:loc[1]]
 		k := strings.ToLower(strings.Trim(m[1:], "{}"))
 		v, ok := vals[k]
-		if !ok || bad[k] || grown > maxOut {
-			return m
+		if !ok || bad[k] || grown > maxOut || isAssigned(s[loc[1]:]) {
+			continue // the left-hand side of an assignment stays a name
 		}
 		grown += len(v)
-		return psQuote(v)
-	})
+		b.WriteString(s[last:loc[0]])
+		b.WriteString(psQuote(v))
+		last = loc[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// isAssigned reports whether rest (the text after a variable) starts
+// with an assignment operator.
+func isAssigned(rest string) bool {
+	rest = strings.TrimLeft(rest, " \t")
+	return strings.HasPrefix(rest, "=") && !strings.HasPrefix(rest, "==") ||
+		len(rest) > 1 && strings.Contains("+-*/", rest[:1]) && rest[1] == '='
 }
 
 // decodeLayer decodes a FromBase64String literal: inflated when the code
