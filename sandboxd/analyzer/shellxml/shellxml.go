@@ -242,7 +242,11 @@ func (a *Analyzer) value(kind string, v Value, fs *rules.Findings, res *analyzer
 			return
 		}
 	}
-	if x, ok := cmdline.RiskyURI(a.Name(), v.Text); ok && x.Rule != "risky-uri-file" {
+	x, ok := cmdline.RiskyURI(a.Name(), v.Text)
+	if ok && x.Rule == "risky-uri-shell" && isLocation(v.Path) {
+		return // shell: namespace folders are ordinary library locations
+	}
+	if ok && x.Rule != "risky-uri-file" {
 		fs.Add(x.Rule, x.Severity, "the "+kind+" "+x.Description, x.Evidence)
 	} else if ok && remote(v.Text) {
 		fs.Add(x.Rule, x.Severity, "the "+kind+" "+x.Description, x.Evidence)

@@ -383,6 +383,9 @@ var vbFuncs = map[string]bool{
 const vbArraySep = "\x00\x01"
 
 func vbCall(name string, a []vbValue) (vbValue, bool) {
+	if len(a) == 0 {
+		return bad() // every function known here takes an argument
+	}
 	argN := func(i int) (int, bool) {
 		if i >= len(a) {
 			return 0, false

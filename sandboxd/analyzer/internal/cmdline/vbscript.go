@@ -58,6 +58,18 @@ type vbEnv struct {
 	cmds       []string // launched command lines
 	unresolved int      // launches whose command could not be evaluated
 	depth      int
+	outBytes   int // bytes in out, bounded by maxOut
+}
+
+// learn records a line of what the evaluator found, within the output
+// budget.
+func (e *vbEnv) learn(line string) bool {
+	if e.outBytes+len(line) > maxOut {
+		return false
+	}
+	e.outBytes += len(line) + 1
+	e.out = append(e.out, line)
+	return true
 }
 
 // VBS is what the VBScript evaluator learned from a script.
@@ -367,7 +379,9 @@ func (e *vbEnv) execute(code string) {
 	if e.depth >= maxVBDepth || code == "" {
 		return
 	}
-	e.out = append(e.out, "' Execute:", code)
+	if !e.learn("' Execute:\n" + code) {
+		return
+	}
 	e.depth++
 	e.run(code)
 	e.depth--
@@ -406,14 +420,15 @@ func (e *vbEnv) scanCalls(s string) {
 				if name == "shell" && k > 0 && l[k-1] == '.' {
 					continue // .Shell is a property, not VBA's Shell()
 				}
-				e.cmds = append(e.cmds, cmd)
-				e.out = append(e.out, "' "+name+": "+cmd)
+				if e.learn("' " + name + ": " + cmd) {
+					e.cmds = append(e.cmds, cmd)
+				}
 			case name == "execute" || name == "executeglobal" || name == "eval":
 				if k == 0 || l[k-1] != '.' {
 					e.execute(args[0])
 				}
 			default:
-				e.out = append(e.out, "' "+name+": "+strings.Join(args, ", "))
+				e.learn("' " + name + ": " + strings.Join(args, ", "))
 			}
 		}
 	}
