@@ -59,6 +59,8 @@ func Samples() []Sample {
 	out = append(out, linkSamples()...)
 	out = append(out, linkSamples2()...)
 	out = append(out, containerSamples()...)
+	out = append(out, cmdlineSamples()...)
+	out = append(out, shortcutSamples()...)
 	return out
 }
 

@@ -236,6 +236,14 @@ func (j *judge) combine() {
 			return
 		}
 	}
+	for _, r := range j.runs {
+		// Installers unpack to %TEMP% and run from there too: a note,
+		// which the other traits of the file turn into a verdict.
+		if isUserWritable(r.target) && isExecName(r.target) {
+			j.add("exec-staged", rules.Low, "runs a program or script from a user-writable place (temp, AppData, Public)", r.evidence)
+			return
+		}
+	}
 }
 
 // decodePS decodes a PowerShell -EncodedCommand argument (base64 of

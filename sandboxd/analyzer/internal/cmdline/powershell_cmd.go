@@ -37,7 +37,7 @@ func (j *judge) powershell(c *call, s segment, depth int) (eval bool) {
 				return false
 			}
 			j.add("powershell-encoded", rules.Medium, "passes PowerShell an -EncodedCommand (base64 UTF-16LE) to hide it", dec)
-			j.line(dec, depth+1)
+			j.line(Deobfuscate(LangPowerShell, dec), depth+1)
 			return false
 		case psParam(a, "windowstyle", 1):
 			nl := strings.ToLower(next)
@@ -53,7 +53,7 @@ func (j *judge) powershell(c *call, s segment, depth int) (eval bool) {
 			}
 			return false
 		case psParam(a, "command", 1) || a == "-cwa" || a == "-commandwithargs":
-			j.line(unquote(tailAfter(c.raw, c.args[i])), depth+1)
+			j.line(Deobfuscate(LangPowerShell, unquote(tailAfter(c.raw, c.args[i]))), depth+1)
 			j.hidden(hidden, bypass, c.raw)
 			return false
 		case a == "-":
@@ -66,7 +66,7 @@ func (j *judge) powershell(c *call, s segment, depth int) (eval bool) {
 			}
 		default:
 			// The first word that is not a parameter starts the command.
-			j.line(unquote(tailFrom(c.raw, c.args[i])), depth+1)
+			j.line(Deobfuscate(LangPowerShell, unquote(tailFrom(c.raw, c.args[i]))), depth+1)
 			j.hidden(hidden, bypass, c.raw)
 			return false
 		}

@@ -321,7 +321,10 @@ func (j *judge) runKey(raw, low string) {
 		} else if i := strings.Index(low, "-value"); i >= 0 {
 			data = low[i:]
 		}
-		risky := k.high || isStaged(data) || hasURL(data)
+		// A Run value naming a program in a user-writable place is what
+		// every per-user updater writes too; an interpreter, a share or a
+		// URL there is not.
+		risky := k.high || isRemotePath(strings.TrimPrefix(strings.TrimSpace(data), "/d ")) || hasURL(data) || strings.Contains(data, `\\`)
 		for p := range interpreters {
 			if strings.Contains(data, p) {
 				risky = true
@@ -330,7 +333,7 @@ func (j *judge) runKey(raw, low string) {
 		if risky {
 			j.add("persistence-autorun", rules.High, "writes an autorun registry key (Run, Winlogon, IFEO, handler hijack) that starts an interpreter or a staged file", raw)
 		} else {
-			j.add("autorun-key", rules.Medium, "writes an autorun registry key", raw)
+			j.add("autorun-key", rules.Medium, "writes an autorun registry key (Run, RunOnce, logon script)", raw)
 		}
 		return
 	}

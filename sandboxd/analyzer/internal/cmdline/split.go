@@ -264,10 +264,30 @@ func (c *call) anyArg(ok func(string) bool) (string, bool) {
 func (c *call) positional() []string {
 	var out []string
 	for _, a := range c.args {
-		if len(a) > 1 && (a[0] == '-' || a[0] == '/' && !strings.Contains(a[1:], "/")) {
+		if len(a) > 1 && (a[0] == '-' || a[0] == '/' && isSwitch(a)) {
 			continue
 		}
 		out = append(out, a)
 	}
 	return out
+}
+
+// isSwitch tells a "/x" or "/name:value" switch from a path starting
+// with '/': the name before any ':' is a short word.
+func isSwitch(a string) bool {
+	name := a[1:]
+	if i := strings.IndexByte(name, ':'); i >= 0 {
+		name = name[:i]
+	} else if strings.Contains(name, "/") {
+		return false
+	}
+	if len(name) == 0 || len(name) > 24 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !isAlnum(name[i]) && name[i] != '-' && name[i] != '_' && name[i] != '?' {
+			return false
+		}
+	}
+	return true
 }

@@ -157,3 +157,8 @@ func unhex(c byte) byte {
 	}
 	return c - 'A' + 10
 }
+
+// IsRemote reports whether path names a place Windows reaches over the
+// network: a UNC path (\\host\share, also //host/share), a WebDAV
+// location (host@SSL, DavWWWRoot) or a file URL with a host.
+func IsRemote(path string) bool { return isRemotePath(strings.TrimSpace(path)) }
