@@ -45,7 +45,7 @@ func xorBytes(b []byte, key byte) []byte {
 	return out
 }
 
-func reverse(s string) string {
+func reverseASCII(s string) string {
 	b := []byte(s)
 	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
 		b[i], b[j] = b[j], b[i]
@@ -121,7 +121,7 @@ func executableSamples2() []Sample {
 			Data: DotNet{Name: "Helper.exe", Members: []DNMember{
 				{Type: "System.IO.File", Name: "WriteAllBytes", Params: []string{"string", "byte[]"}, Ret: "void"},
 				{Type: "System.Diagnostics.Process", Name: "Start", Ret: "System.Diagnostics.Process", Params: []string{"string"}},
-			}, UserStrings: []string{reverse(base64.StdEncoding.EncodeToString(tinyPE()))}}.Bytes()},
+			}, UserStrings: []string{reverseASCII(base64.StdEncoding.EncodeToString(tinyPE()))}}.Bytes()},
 		{Name: "dotnet-resource-loader.exe", Want: verdict.HighlySuspicious, Why: "GetManifestResourceStream + Assembly.Load(byte[]) of an embedded resource program",
 			Data: DotNet{Name: "Report.exe", Members: []DNMember{
 				{Type: asm, Name: "GetExecutingAssembly", Ret: asm},
