@@ -50,6 +50,23 @@ func bigPackage() []byte {
 	return WordDocWithObject(Ole10NativeW("data.bin", `C:\Users\user\Desktop\data.bin`, Noise(480<<10, 12), "data.bin", `C:\Temp\data.bin`, `C:\Users\user\Desktop\data.bin`))
 }
 
+// bigNativePE is a 500 KB native program whose data holds thousands of
+// strings (messages, paths, command lines and API names), an icon-like
+// high-entropy resource and code.
+func bigNativePE() []byte {
+	var rdata strings.Builder
+	for i := 0; rdata.Len() < 300<<10; i++ {
+		fmt.Fprintf(&rdata, "Error %d: cannot open the file; run cmd /c dir %%TEMP%%\\log%d.txt for details\x00", i, i)
+		fmt.Fprintf(&rdata, "CreateFileW\x00GetProcAddress\x00Option %d is not supported\x00", i)
+	}
+	return PE{Sections: []PESection{
+		{Name: ".text", Data: Code(96 << 10), Flags: SCNCode | SCNExecute | SCNRead},
+		{Name: ".rdata", Data: []byte(rdata.String()), Flags: SCNData | SCNRead},
+		{Name: ".rsrc", Data: Noise(100<<10, 5), Flags: SCNData | SCNRead},
+	}, Imports: imports(map[string][]string{"kernel32.dll": {"LoadLibraryW", "GetProcAddress", "CreateProcessW"}, "shell32.dll": {"ShellExecuteW"}})}.Bytes()
+}
+
+func BenchmarkNativePE(b *testing.B)       { benchFile(b, "tool.exe", bigNativePE()) }
 func BenchmarkDotNetMetadata(b *testing.B) { benchFile(b, "big.exe", bigDotNet()) }
 func BenchmarkRTFDeobfuscate(b *testing.B) { benchFile(b, "letter.rtf", bigRTF()) }
 func BenchmarkOle10Native(b *testing.B)    { benchFile(b, "package.doc", bigPackage()) }
@@ -61,7 +78,7 @@ func TestParserBenchInputs(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data []byte
-	}{{"big.exe", bigDotNet()}, {"letter.rtf", bigRTF()}, {"package.doc", bigPackage()}} {
+	}{{"big.exe", bigDotNet()}, {"tool.exe", bigNativePE()}, {"letter.rtf", bigRTF()}, {"package.doc", bigPackage()}} {
 		if n := len(tc.data); n < 400<<10 || n > 700<<10 {
 			t.Errorf("%s: %d bytes, want about 500 KB", tc.name, n)
 		}

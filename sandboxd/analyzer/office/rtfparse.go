@@ -125,7 +125,9 @@ func parseRTF(d []byte) *rtfDoc {
 		}
 		switch tb.dest {
 		case destTemplate:
-			doc.templates = append(doc.templates, string(tb.b))
+			if len(doc.templates) < maxRTFFields {
+				doc.templates = append(doc.templates, string(tb.b))
+			}
 		case destFldinst:
 			if len(doc.fields) < maxRTFFields {
 				doc.fields = append(doc.fields, string(tb.b))
