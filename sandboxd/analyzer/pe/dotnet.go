@@ -36,7 +36,7 @@ var (
 var amsiNames = []string{"amsiscanbuffer", "amsiscanstring", "amsiinitfailed", "amsiutils", "amsi.dll", "amsiopensession", "amsicontext"}
 
 // cmdMarkers select the user strings worth judging as command lines.
-var cmdMarkers = []string{"powershell", "pwsh", "cmd", "mshta", "rundll32", "regsvr32", "certutil", "bitsadmin", "wscript", "cscript", "msiexec", "curl", "iex", "-enc", "frombase64"}
+var cmdMarkers = []string{"powershell", "pwsh", "cmd", "mshta", "rundll32", "regsvr32", "certutil", "bitsadmin", "wscript", "cscript", "msiexec", "curl", "iex", "-enc", "frombase64", "invoke-", "new-object", "downloadstring"}
 
 // judgeDotNet reads the metadata and judges it; when the metadata cannot
 // be read, it says so and falls back to searching the raw bytes.
