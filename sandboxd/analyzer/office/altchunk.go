@@ -61,6 +61,15 @@ func (a *Analyzer) judgeImported(ctx context.Context, data []byte, name string, 
 	case bytes.HasPrefix(data, oleMagic):
 		fs.Add("altchunk", rules.Info, "imports a part into the document body (altChunk)", name+" (compound file)")
 		a.analyzeOLE(ctx, data, fs, res)
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
+		fs.Add("altchunk", rules.Info, "imports a part into the document body (altChunk)", name+" (Word package)")
+		if res.nesting >= maxMHTDepth {
+			fs.Add("altchunk-nesting", rules.Medium, "imports packages nested too deep to follow", name)
+			return
+		}
+		res.nesting++
+		a.analyzeOOXML(ctx, data, fs, res)
+		res.nesting--
 	case strings.Contains(head, "mime-version:") || strings.Contains(head, "content-type: multipart/"):
 		fs.Add("altchunk", rules.Info, "imports a part into the document body (altChunk)", name+" (MHT)")
 		a.judgeMHT(ctx, data, name, fs, res, depth)

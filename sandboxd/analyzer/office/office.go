@@ -59,6 +59,9 @@ func (*Analyzer) Accepts(f *analyzer.File) bool {
 // result carries what the parts of the analysis learned beyond findings.
 type result struct {
 	unscannable string
+	// nesting counts the Word packages opened inside one another
+	// (altChunk parts that are themselves packages).
+	nesting int
 }
 
 // Analyze implements analyzer.Analyzer.
