@@ -66,10 +66,21 @@ func bigNativePE() []byte {
 	}, Imports: imports(map[string][]string{"kernel32.dll": {"LoadLibraryW", "GetProcAddress", "CreateProcessW"}, "shell32.dll": {"ShellExecuteW"}})}.Bytes()
 }
 
-func BenchmarkNativePE(b *testing.B)       { benchFile(b, "tool.exe", bigNativePE()) }
-func BenchmarkDotNetMetadata(b *testing.B) { benchFile(b, "big.exe", bigDotNet()) }
-func BenchmarkRTFDeobfuscate(b *testing.B) { benchFile(b, "letter.rtf", bigRTF()) }
-func BenchmarkOle10Native(b *testing.B)    { benchFile(b, "package.doc", bigPackage()) }
+// benchParser is benchFile plus the one analyzer that owns the parser,
+// alone, so its own cost shows beside the whole registry's.
+func benchParser(b *testing.B, owner, name string, data []byte) {
+	benchFile(b, name, data)
+	for _, a := range analyzers(b) {
+		if a.Name() == owner {
+			b.Run(owner, func(b *testing.B) { benchWith(b, []analyzer.Analyzer{a}, name, data) })
+		}
+	}
+}
+
+func BenchmarkNativePE(b *testing.B)       { benchParser(b, "pe", "tool.exe", bigNativePE()) }
+func BenchmarkDotNetMetadata(b *testing.B) { benchParser(b, "pe", "big.exe", bigDotNet()) }
+func BenchmarkRTFDeobfuscate(b *testing.B) { benchParser(b, "office", "letter.rtf", bigRTF()) }
+func BenchmarkOle10Native(b *testing.B)    { benchParser(b, "office", "package.doc", bigPackage()) }
 
 // The benchmark inputs are sized as claimed and judged clean (the
 // parsers ran to the end and found nothing in benign bulk).
