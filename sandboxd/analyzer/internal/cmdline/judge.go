@@ -60,12 +60,13 @@ type judge struct {
 	memDL    string          // evidence of a download held in memory
 	tainted  map[string]bool // PowerShell variables that hold downloaded text
 	cradle   string          // evidence of download piped into evaluation
-	prevDL   bool            // the previous segment downloaded to memory
-	anyFetch string          // evidence of any network fetch to disk
+	prevDL   bool            // a segment earlier in this pipeline downloaded to memory
+	aliases  map[string]string
+	anyFetch string // evidence of any network fetch to disk
 }
 
 func newJudge(analyzer string) *judge {
-	return &judge{fs: &rules.Findings{Analyzer: analyzer}, tainted: map[string]bool{}}
+	return &judge{fs: &rules.Findings{Analyzer: analyzer}, tainted: map[string]bool{}, aliases: map[string]string{}}
 }
 
 // normalize undoes the escapes that change no meaning: cmd's caret and
@@ -144,8 +145,13 @@ func (j *judge) segment(s segment, depth int) {
 		body = strings.TrimLeft(strings.TrimSpace(s.text[m[1]:]), "(")
 	}
 	c := parse(body)
-	wasDL := j.prevDL
-	j.prevDL = false
+	if a, ok := j.aliases[c.prog]; ok {
+		c.prog = a
+	}
+	// A download feeds the whole pipeline after it:
+	// iwr URL | Select -Expand Content | iex.
+	wasDL := j.prevDL && s.piped
+	j.prevDL = wasDL
 
 	// Text patterns that do not depend on which program runs (PowerShell
 	// code inside a command line, .NET calls). Each regexp runs only
@@ -167,9 +173,6 @@ func (j *judge) segment(s segment, depth int) {
 		}
 	}
 	eval := has("iex", "invoke-expression", "scriptblock", "invokescript", "invoke-command") && evalTextRe.MatchString(low)
-	if eval && hasURL(low) && inlineDLRe.MatchString(low) && !strings.Contains(low, "-outf") {
-		memDL = true // iex (irm URL), iex(iwr URL).Content
-	}
 	if has("process]::start") {
 		if m := procStartRe.FindStringSubmatch(low); m != nil {
 			j.addRun(m[2], s.text, false)
@@ -197,6 +200,9 @@ func (j *judge) segment(s segment, depth int) {
 	mem, ev := j.program(&c, s, depth)
 	memDL = memDL || mem
 	eval = eval || ev
+	if eval && !memDL && hasURL(low) && inlineDLRe.MatchString(low) && !strings.Contains(low, "-outf") {
+		memDL = true // iex (irm URL), iex(iwr URL).Content
+	}
 
 	if memDL {
 		j.memDL = s.text
