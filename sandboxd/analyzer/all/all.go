@@ -21,6 +21,8 @@ import (
 	"github.com/airlockmail/airlock/sandboxd/analyzer/pdf"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/pe"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/script"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/shellxml"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/urlfile"
 )
 
 // Env is what a constructor may use: the whole configuration (paths are
@@ -46,6 +48,8 @@ var registry = []constructor{
 	func(Env) (analyzer.Analyzer, error) { return pdf.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return script.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return lnk.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return urlfile.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return shellxml.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return onenote.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return diskimage.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return archive.New(), nil },

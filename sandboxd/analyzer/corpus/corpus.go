@@ -55,7 +55,12 @@ func Samples() []Sample {
 	out = append(out, scriptSamples()...)
 	out = append(out, documentSamples()...)
 	out = append(out, executableSamples()...)
+	out = append(out, executableSamples2()...)
+	out = append(out, linkSamples()...)
+	out = append(out, linkSamples2()...)
 	out = append(out, containerSamples()...)
+	out = append(out, cmdlineSamples()...)
+	out = append(out, shortcutSamples()...)
 	return out
 }
 

@@ -2,9 +2,11 @@
 // compound files (Word, Excel, PowerPoint 97-2003) with their VBA projects,
 // whose source it decompresses itself (MS-OVBA), and Excel 4.0 macro
 // sheets; OOXML packages (docx/docm/xlsx/xlsm/pptx…) with vbaProject.bin,
-// remote templates, external OLE links, DDE fields, ActiveX and embedded
-// objects; and RTF with embedded objects, objupdate and equation-editor
-// objects.
+// external relationships of every type, altChunk parts judged as the RTF,
+// HTML or MHT they are, field codes, DDE, ActiveX and embedded or linked
+// objects; RTF read through a deobfuscating reader (rtfparse.go) for
+// templates, fields, embedded and linked objects; and OLE packages
+// (Ole10Native) judged by every name they carry and by their bytes.
 //
 // It promises bounded work on hostile input: every stream, zip member and
 // hex blob is read under a byte budget, parsers never trust a length they
@@ -31,7 +33,7 @@ func New() *Analyzer { return &Analyzer{} }
 func (*Analyzer) Name() string { return "office" }
 
 // Version implements analyzer.Analyzer.
-func (*Analyzer) Version() string { return "1" }
+func (*Analyzer) Version() string { return "2" }
 
 var officeExts = []string{".doc", ".dot", ".docx", ".docm", ".dotx", ".dotm", ".xls", ".xlt", ".xlsx",
 	".xlsm", ".xltx", ".xltm", ".xlsb", ".xlam", ".xla", ".ppt", ".pps", ".pot", ".pptx", ".pptm", ".ppsx",
@@ -57,6 +59,9 @@ func (*Analyzer) Accepts(f *analyzer.File) bool {
 // result carries what the parts of the analysis learned beyond findings.
 type result struct {
 	unscannable string
+	// nesting counts the Word packages opened inside one another
+	// (altChunk parts that are themselves packages).
+	nesting int
 }
 
 // Analyze implements analyzer.Analyzer.

@@ -101,6 +101,8 @@ func (a *Analyzer) analyzeOLE(ctx context.Context, b []byte, fs *rules.Findings,
 			fs.Add("encrypted", rules.Low, "the document is encrypted, so its content cannot be checked", p)
 		case base == "Ole10Native":
 			oleNative(data, fs)
+		case base == "Ole":
+			oleLink(data, p, fs)
 		case base == "Equation Native":
 			fs.Add("equation-editor", rules.Critical, "embeds an Equation Editor object (EQNEDT32, CVE-2017-11882 and kin)", p)
 		}
@@ -222,56 +224,4 @@ func biffShortString(b []byte) string {
 		s.WriteRune(rune(binary.LittleEndian.Uint16(b[i:])))
 	}
 	return s.String()
-}
-
-// oleNative reads an OLE1 Package (the \x01Ole10Native stream): a label,
-// the original path, and the file's bytes. A packaged executable or script
-// is how documents carry droppers the reader double-clicks.
-func oleNative(b []byte, fs *rules.Findings) {
-	if len(b) < 6 {
-		return
-	}
-	p := b[6:] // total size (4), flags (2)
-	label, p := cString(p)
-	orig, p := cString(p)
-	name := label
-	if orig != "" {
-		name = orig
-	}
-	var data []byte
-	if len(p) >= 8 {
-		p = p[4:] // unknown (type 0x00030000)
-		if len(p) >= 4 {
-			n := int(binary.LittleEndian.Uint32(p))
-			p = p[4:]
-			if n >= 0 && n <= len(p) {
-				_, p = cString(p[n:])
-				if len(p) >= 4 {
-					m := int(binary.LittleEndian.Uint32(p))
-					if m >= 0 && m <= len(p)-4 {
-						data = p[4 : 4+m]
-					}
-				}
-			}
-		}
-	}
-	fs.Add("ole-package", rules.Low, "embeds a file as an OLE package", name)
-	fs.NameFindings(label)
-	if rules.IsExecutableName(name) || rules.IsExecutableName(label) {
-		fs.Add("packaged-executable", rules.High, "embeds an executable or script file the reader is invited to open", name)
-	}
-	if bytes.HasPrefix(data, []byte("MZ")) {
-		fs.Add("packaged-executable", rules.High, "embeds a Windows executable", name)
-	}
-	if rules.ContainsEICAR(data) {
-		fs.AddEICAR(name)
-	}
-}
-
-func cString(b []byte) (string, []byte) {
-	i := bytes.IndexByte(b, 0)
-	if i < 0 || i > 1024 {
-		return "", nil
-	}
-	return string(b[:i]), b[i+1:]
 }

@@ -69,6 +69,7 @@ func (a *Analyzer) analyzeOOXML(ctx context.Context, d []byte, fs *rules.Finding
 		return b
 	}
 	var macroSheets []string
+	var chunks []string // altChunk parts to open
 	autoOpen := false
 	var instr strings.Builder
 	for _, f := range zr.File {
@@ -93,7 +94,7 @@ func (a *Analyzer) analyzeOOXML(ctx context.Context, d []byte, fs *rules.Finding
 				autoOpen = true
 			}
 		case strings.HasSuffix(lower, ".rels"):
-			rels(read(f), name, fs)
+			chunks = append(chunks, rels(read(f), name, fs)...)
 		case strings.HasPrefix(lower, "word/") && strings.HasSuffix(lower, ".xml") && !strings.Contains(lower, "/_rels/"):
 			b := read(f)
 			if bytes.Contains(b, []byte("instrText")) {
@@ -134,6 +135,10 @@ func (a *Analyzer) analyzeOOXML(ctx context.Context, d []byte, fs *rules.Finding
 		}
 		fs.Add("xlm-macro", sev, desc, strings.Join(macroSheets, ", "))
 	}
+	if len(chunks) > 0 {
+		a.altChunks(ctx, zr, chunks, read, fs, res)
+	}
+	judgeFields(instr.String(), fs)
 	if s := instr.String(); ddeRe.MatchString(s) {
 		sev := rules.High
 		l := strings.ToLower(s)
@@ -153,47 +158,29 @@ func ddeEvidence(b []byte) string {
 }
 
 // rels judges one relationships part: what the document loads from
-// outside when it opens.
-func rels(b []byte, part string, fs *rules.Findings) {
+// outside when it opens, and what it links to. It returns the parts that
+// internal altChunk relationships import, to be opened and judged as what
+// they are.
+func rels(b []byte, part string, fs *rules.Findings) []string {
 	if len(b) == 0 {
-		return
+		return nil
 	}
 	var r relationships
 	if err := xml.Unmarshal(b, &r); err != nil {
-		return
+		fs.Add("bad-relationships", rules.Low, "a relationships part is not well-formed XML", part)
+		return nil
 	}
+	var chunks []string
 	for _, rel := range r.Rels {
-		if !strings.EqualFold(rel.TargetMode, "External") {
-			continue
-		}
 		typ := path.Base(rel.Type)
 		target := strings.TrimSpace(rel.Target)
-		lt := strings.ToLower(target)
-		remote := strings.HasPrefix(lt, "http:") || strings.HasPrefix(lt, "https:") || strings.HasPrefix(lt, `\\`) ||
-			strings.HasPrefix(lt, "file://") && !strings.HasPrefix(lt, "file:///")
-		switch typ {
-		case "attachedTemplate":
-			if remote {
-				fs.Add("remote-template", rules.Critical, "loads its template from a remote address when opened (template injection)", target)
+		if !strings.EqualFold(rel.TargetMode, "External") {
+			if typ == "aFChunk" && len(chunks) < 64 {
+				chunks = append(chunks, relTarget(part, target))
 			}
-		case "oleObject":
-			sev := rules.High
-			if remote {
-				sev = rules.Critical
-			}
-			fs.Add("external-ole-link", sev, "links an OLE object to an external address, fetched on open", target)
-		case "frame", "subDocument":
-			if remote {
-				fs.Add("external-frame", rules.High, "loads a frame or subdocument from a remote address", target)
-			}
-		case "hyperlink", "image":
-			// Ordinary links; images from remote addresses are web beacons
-			// at worst.
-		default:
-			if remote && strings.Contains(lt, "!") {
-				fs.Add("external-link", rules.Medium, "references an external address in an unusual way", target)
-			}
+			continue
 		}
+		judgeRelationship(typ, target, fs)
 	}
-	_ = part
+	return chunks
 }

@@ -4,118 +4,97 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"regexp"
+	"strings"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
 )
 
 const (
-	maxObjects    = 64
-	maxObjdataHex = 64 << 20
+	maxObjects = 64
+	// maxObjdata bounds the decoded bytes of one object.
+	maxObjdata = 32 << 20
 )
 
-var (
-	objdataRe = regexp.MustCompile(`\\objdata\b`)
-	objclass  = regexp.MustCompile(`(?i)\\objclass\s+([^}\\]{1,64})`)
-	rtfWordRe = regexp.MustCompile(`\\[a-zA-Z]{1,32}(-?\d{1,10})?`)
-)
-
-// analyzeRTF looks at the objects of an RTF document. Word parses RTF very
-// tolerantly and droppers lean on it: objects that update themselves on
-// open (\objupdate), OLE1 objects whose class is the equation editor
-// (Equation.3) or OLE2Link, packaged files, hex data interrupted by junk
-// control words, and a header that is not quite "{\rtf1".
+// analyzeRTF judges an RTF document on what Word would act on, after the
+// obfuscation is undone (see parseRTF): objects that update themselves on
+// open (\objupdate) or link to a remote source (\objautlink, \objlink),
+// OLE1 objects whose class is the equation editor or OLE2Link, packaged
+// files, object data broken up by junk, a remote \*\template, fields
+// that fetch or open risky targets, and a header that is not quite
+// "{\rtf1".
 func analyzeRTF(ctx context.Context, d []byte, fs *rules.Findings) {
 	if !bytes.HasPrefix(d, []byte(`{\rtf1`)) {
 		fs.Add("rtf-odd-header", rules.Low, "the RTF header is malformed (Word still opens it)", string(d[:min(len(d), 12)]))
 	}
-	if bytes.Contains(d, []byte(`\object`)) {
+	doc := parseRTF(d)
+	if len(doc.objects) > 0 || doc.words["object"] {
 		fs.Add("rtf-object", rules.Low, "embeds an OLE object", "\\object")
 	}
-	if bytes.Contains(d, []byte(`\objupdate`)) {
+	if doc.words["objupdate"] {
 		fs.Add("rtf-objupdate", rules.High, "an embedded object updates itself when the document opens (\\objupdate)", "\\objupdate")
 	}
-	for _, m := range objclass.FindAllSubmatch(d, 16) {
-		classCheck(string(m[1]), fs)
+	for _, t := range doc.templates {
+		t = strings.TrimSpace(t)
+		judgeURI(t, fs)
+		if classify(t) != targetLocal {
+			fs.Add("remote-template", rules.Critical, "loads its template from a remote address when opened (RTF template injection)", t)
+		}
 	}
-	locs := objdataRe.FindAllIndex(d, maxObjects)
-	for _, loc := range locs {
+	seen := map[string]bool{} // a table of contents repeats its fields
+	for _, f := range doc.fields {
+		if f = strings.TrimSpace(f); !seen[f] {
+			seen[f] = true
+			judgeFields(f, fs)
+		}
+	}
+	for _, o := range doc.objects {
 		if rules.Done(ctx) {
 			return
 		}
-		data, junk := rtfHex(d[loc[1]:])
-		if junk {
+		if o.class != "" {
+			classCheck(strings.TrimSpace(o.class), fs)
+		}
+		if o.junk {
 			fs.Add("rtf-obfuscated-objdata", rules.Medium, "object data is broken up with junk control words or groups", "\\objdata")
 		}
-		ole1(data, fs)
+		source := ole1(o.data, fs)
+		auto := o.flags["objautlink"] || o.flags["objupdate"]
+		linked := o.flags["objlink"] || o.flags["objautlink"] || source != ""
+		switch {
+		case !linked:
+		case source != "":
+			judgeURI(source, fs)
+			switch {
+			case classify(source) == targetLocal:
+				fs.Add("rtf-linked-object", rules.Low, "an object is linked to a local file", source)
+			case auto:
+				fs.Add("rtf-remote-link", rules.Critical, "an object linked to a remote source updates itself when the document opens", source)
+			default:
+				fs.Add("rtf-remote-link", rules.High, "an object is linked to a remote source", source)
+			}
+		case auto:
+			fs.Add("rtf-autolink", rules.Medium, "an object linked to a source this reader cannot see updates itself on open", strings.TrimSpace(o.class))
+		}
 	}
 	if rules.ContainsEICAR(d) {
 		fs.AddEICAR("RTF")
 	}
 }
 
-// rtfHex reads the hex digits of an \objdata group until the group closes,
-// skipping white space and (noting) nested groups and control words.
-func rtfHex(b []byte) (out []byte, junk bool) {
-	depth := 0
-	var hi byte
-	half := false
-	for i := 0; i < len(b) && len(out) < maxObjdataHex/2; i++ {
-		c := b[i]
-		switch {
-		case c == '{':
-			depth++
-			junk = true
-		case c == '}':
-			if depth == 0 {
-				return out, junk
-			}
-			depth--
-		case c == '\\':
-			if m := rtfWordRe.Find(b[i:]); m != nil {
-				i += len(m) - 1
-				junk = true
-			}
-		case depth > 0:
-		case isHexDigit(c):
-			v := hexVal(c)
-			if half {
-				out = append(out, hi<<4|v)
-			} else {
-				hi = v
-			}
-			half = !half
-		}
-	}
-	return out, junk
-}
-
-func isHexDigit(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func hexVal(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
-}
-
 // ole1 reads an OLE1 ObjectHeader (version, format id, class name) and the
-// native data after it.
-func ole1(b []byte, fs *rules.Findings) {
+// native data after it; for a linked object (format id 1) it returns the
+// link source (the topic name).
+func ole1(b []byte, fs *rules.Findings) (source string) {
 	if len(b) < 12 {
-		return
+		return ""
 	}
+	linked := binary.LittleEndian.Uint32(b[4:]) == 1
 	n := int(binary.LittleEndian.Uint32(b[8:]))
 	if n <= 0 || n > 256 || 12+n > len(b) {
 		if bytes.Contains(b, []byte("Equation.3")) {
 			classCheck("Equation.3", fs)
 		}
-		return
+		return ""
 	}
 	class := string(bytes.TrimRight(b[12:12+n], "\x00"))
 	classCheck(class, fs)
@@ -124,12 +103,15 @@ func ole1(b []byte, fs *rules.Findings) {
 	for k := 0; k < 2 && len(rest) >= 4; k++ {
 		l := int(binary.LittleEndian.Uint32(rest))
 		if l < 0 || l+4 > len(rest) {
-			return
+			return ""
+		}
+		if k == 0 && linked {
+			source = string(bytes.TrimRight(rest[4:4+l], "\x00"))
 		}
 		rest = rest[4+l:]
 	}
-	if len(rest) < 4 {
-		return
+	if linked || len(rest) < 4 {
+		return source
 	}
 	size := int(binary.LittleEndian.Uint32(rest))
 	rest = rest[4:]
@@ -146,6 +128,8 @@ func ole1(b []byte, fs *rules.Findings) {
 				switch cleanName(p) {
 				case "Ole10Native":
 					oleNative(s, fs)
+				case "Ole":
+					oleLink(s, "RTF object "+class, fs)
 				case "Equation Native":
 					fs.Add("equation-editor", rules.Critical, "embeds an Equation Editor object (EQNEDT32, CVE-2017-11882 and kin)", p)
 				}
@@ -161,6 +145,7 @@ func ole1(b []byte, fs *rules.Findings) {
 	if rules.ContainsEICAR(native) {
 		fs.AddEICAR("RTF object " + class)
 	}
+	return ""
 }
 
 func classCheck(class string, fs *rules.Findings) {

@@ -1,8 +1,12 @@
-// Package pe is the sandboxd analyzer for executables: Windows PE (packed
-// or high-entropy sections, missing or odd imports, process-injection
-// import sets, an entry point outside the code, a forged or empty
-// signature directory, overlays, .NET loaders) and the basics of ELF and
-// Mach-O (packers, entropy, stripped headers).
+// Package pe is the sandboxd analyzer for executables: Windows PE judged
+// on its merits — packed or high-entropy sections and data blobs, missing
+// or odd imports, API combinations that mean download-and-run, injection
+// or hollowing (imported, resolved by name, or declared through P/Invoke),
+// command lines the program carries, other programs hidden inside it
+// (plain, XOR-ed, base64), an entry point outside the code, a forged or
+// empty signature directory, overlays, and .NET assemblies read through
+// their metadata tables (clrmeta.go) — and the basics of ELF and Mach-O
+// (packers, entropy, stripped headers).
 //
 // Parsing uses the standard library (debug/pe, debug/elf, debug/macho) on
 // the bytes in memory; their panics on hostile headers are recovered and
@@ -15,7 +19,6 @@ import (
 	"debug/pe"
 	"encoding/binary"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
@@ -32,7 +35,7 @@ func New() *Analyzer { return &Analyzer{} }
 func (*Analyzer) Name() string { return "pe" }
 
 // Version implements analyzer.Analyzer.
-func (*Analyzer) Version() string { return "1" }
+func (*Analyzer) Version() string { return "2" }
 
 var machoMagics = [][]byte{{0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf}, {0xce, 0xfa, 0xed, 0xfe}, {0xcf, 0xfa, 0xed, 0xfe}}
 
@@ -77,16 +80,6 @@ var packerSections = map[string]string{
 	".themida": "Themida", ".vmp0": "VMProtect", ".vmp1": "VMProtect", ".enigma1": "Enigma", "PEC2": "PECompact",
 	"pebundle": "PEBundle", "FSG!": "FSG", ".perplex": "Perplex", ".yP": "Y0da",
 }
-
-// Injection: allocate in another process, write there, run there.
-var (
-	injectAlloc = []string{"VirtualAllocEx", "NtAllocateVirtualMemory", "ZwAllocateVirtualMemory", "NtMapViewOfSection"}
-	injectWrite = []string{"WriteProcessMemory", "NtWriteVirtualMemory", "ZwWriteVirtualMemory", "NtMapViewOfSection"}
-	injectRun   = []string{"CreateRemoteThread", "CreateRemoteThreadEx", "NtCreateThreadEx", "RtlCreateUserThread", "QueueUserAPC", "SetThreadContext", "NtQueueApcThread"}
-	hollowing   = []string{"NtUnmapViewOfSection", "ZwUnmapViewOfSection"}
-	keylog      = []string{"SetWindowsHookExA", "SetWindowsHookExW", "GetAsyncKeyState"}
-	dynamic     = []string{"LoadLibraryA", "LoadLibraryW", "LoadLibraryExA", "LoadLibraryExW", "GetProcAddress", "LdrLoadDll", "LdrGetProcedureAddress"}
-)
 
 const (
 	scnCode    = 0x00000020
@@ -167,56 +160,18 @@ func analyzePE(ctx context.Context, d []byte, fs *rules.Findings) {
 		fs.Add("entry-last-section", rules.Low, "the entry point lies in the last section (typical of packers and infectors)", strings.TrimRight(epSection.Name, "\x00"))
 	}
 
-	imports(f, dotnet, fs)
+	imports(f, d, dotnet, fs)
 	signature(d, dir(pe.IMAGE_DIRECTORY_ENTRY_SECURITY), fs)
 	overlay(d, lastEnd, dir(pe.IMAGE_DIRECTORY_ENTRY_SECURITY), fs)
-	if dotnet {
-		dotnetLoader(d, fs)
-	}
-}
-
-func imports(f *pe.File, dotnet bool, fs *rules.Findings) {
-	syms, err := f.ImportedSymbols()
-	if err != nil {
-		fs.Add("bad-imports", rules.Medium, "the import table is malformed", err.Error())
+	packedData(f, d, fs)
+	if rules.Done(ctx) {
 		return
 	}
-	names := map[string]bool{}
-	for _, s := range syms {
-		fn, _, _ := strings.Cut(s, ":")
-		names[fn] = true
-	}
-	has := func(list []string) string {
-		for _, n := range list {
-			if names[n] {
-				return n
-			}
-		}
-		return ""
-	}
-	switch {
-	case len(names) == 0 && !dotnet:
-		fs.Add("no-imports", rules.Medium, "imports nothing (resolves its API at run time, as packers and shellcode loaders do)", "")
-	case !dotnet && len(names) <= 6 && has(dynamic) != "":
-		var l []string
-		for n := range names {
-			l = append(l, n)
-		}
-		sort.Strings(l)
-		fs.Add("few-imports", rules.Medium, "imports little more than LoadLibrary/GetProcAddress (resolves its API at run time)", strings.Join(l, " "))
-	}
-	a, w, r := has(injectAlloc), has(injectWrite), has(injectRun)
-	if a != "" && w != "" && r != "" {
-		fs.Add("process-injection", rules.High, "imports the API set for injecting code into another process", a+" "+w+" "+r)
-	}
-	if h := has(hollowing); h != "" && w != "" && (names["SetThreadContext"] || names["ResumeThread"]) {
-		fs.Add("process-hollowing", rules.High, "imports the API set for process hollowing", h+" "+w)
-	}
-	if names["GetAsyncKeyState"] && has(keylog[:2]) != "" {
-		fs.Add("keylogger-api", rules.Low, "imports keyboard hooks and key-state polling", "SetWindowsHookEx GetAsyncKeyState")
-	}
-	if names["IsDebuggerPresent"] && names["CheckRemoteDebuggerPresent"] {
-		fs.Add("anti-debug", rules.Low, "checks for debuggers", "IsDebuggerPresent CheckRemoteDebuggerPresent")
+	embedded(ctx, f, d, lastEnd, fs)
+	if dotnet {
+		judgeDotNet(ctx, d, f, dir(pe.IMAGE_DIRECTORY_ENTRY_COM_DESCRIPTOR), fs)
+	} else {
+		nativeCommands(d, fs)
 	}
 }
 
@@ -266,22 +221,5 @@ func overlay(d []byte, lastEnd int64, sec pe.DataDirectory, fs *rules.Findings) 
 		fs.Add("overlay", rules.Low, "carries a large compressed or encrypted payload after its image", fmt.Sprintf("%d bytes at 0x%x", len(ov), lastEnd))
 	default:
 		fs.Add("overlay", rules.Info, "has data after its image (installers do this)", fmt.Sprintf("%d bytes", len(ov)))
-	}
-}
-
-// dotnetLoader: a .NET program whose metadata names the members that load
-// an assembly from base64 or a resource and invoke it.
-func dotnetLoader(d []byte, fs *rules.Findings) {
-	n := 0
-	var seen []string
-	for _, s := range []string{"FromBase64String", "GetManifestResourceStream", "CreateDecryptor", "\x00Load\x00", "\x00Invoke\x00", "EntryPoint"} {
-		if bytes.Contains(d, []byte(s)) {
-			n++
-			seen = append(seen, strings.Trim(s, "\x00"))
-		}
-	}
-	fs.Add("dotnet", rules.Info, "a .NET program", "")
-	if n >= 3 && bytes.Contains(d, []byte("\x00Load\x00")) {
-		fs.Add("dotnet-loader", rules.High, "a .NET program that decodes and loads another assembly in memory", strings.Join(seen, " "))
 	}
 }
