@@ -71,7 +71,10 @@ func (e *e2e) judge(t *testing.T, name, sha, ext string, data []byte) *api.File 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := e.c.Upload(ctx, sha, "", ext, api.RetainNone, bytes.NewReader(data)); err != nil {
+	// Kept (30 days): a sample deleted at once loses its findings'
+	// evidence with it (retention), which this test would read as a
+	// disagreement.
+	if _, err := e.c.Upload(ctx, sha, "", ext, api.Retain30d, bytes.NewReader(data)); err != nil {
 		t.Fatalf("%s: upload: %v", name, err)
 	}
 	for {

@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
@@ -176,6 +177,7 @@ func judge(ctx context.Context, d *doc, fs *rules.Findings) {
 		for n := range d.escaped {
 			ev = append(ev, n)
 		}
+		slices.Sort(ev) // the same evidence for the same bytes, every run
 		fs.Add("obfuscated-name", rules.Medium, "writes action names with #xx escapes to hide them from scanners", strings.Join(ev, " "))
 	}
 	if d.badFilter > 0 && hasJS {
