@@ -138,7 +138,7 @@ var (
 
 // segment judges one simple command.
 func (j *judge) segment(s segment, depth int) {
-	low := strings.ToLower(s.text)
+	low := lowerASCII(s.text)
 	body := s.text
 	if m := assignMatch(low); m != nil {
 		// `$d = irm URL`: judge the right-hand side as the command.

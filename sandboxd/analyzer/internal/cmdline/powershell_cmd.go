@@ -40,7 +40,7 @@ func (j *judge) powershell(c *call, s segment, depth int) (eval bool) {
 			j.line(Deobfuscate(LangPowerShell, dec), depth+1)
 			return false
 		case psParam(a, "windowstyle", 1):
-			nl := strings.ToLower(next)
+			nl := lowerASCII(next)
 			hidden = nl == "hidden" || nl == "h" || nl == "hid" || nl == "1"
 			i++
 		case psParam(a, "executionpolicy", 2) || a == "-ep":
@@ -82,8 +82,8 @@ func (j *judge) hidden(hidden, bypass bool, raw string) {
 
 // tailFrom returns the raw text from the first occurrence of word.
 func tailFrom(raw, word string) string {
-	l := strings.ToLower(raw)
-	i := strings.Index(l, strings.ToLower(word))
+	l := lowerASCII(raw)
+	i := strings.Index(l, lowerASCII(word))
 	if i < 0 {
 		return ""
 	}
