@@ -36,7 +36,11 @@ func (j *judge) powershell(c *call, s segment, depth int) (eval bool) {
 				j.add("powershell-encoded", rules.Medium, "passes PowerShell an -EncodedCommand that does not decode to text", c.raw)
 				return false
 			}
-			j.add("powershell-encoded", rules.Medium, "passes PowerShell an -EncodedCommand (base64 UTF-16LE) to hide it", dec)
+			ev := dec
+			if strings.TrimSpace(dec) == "" {
+				ev = c.raw
+			}
+			j.add("powershell-encoded", rules.Medium, "passes PowerShell an -EncodedCommand (base64 UTF-16LE) to hide it", ev)
 			j.line(Deobfuscate(LangPowerShell, dec), depth+1)
 			return false
 		case psParam(a, "windowstyle", 1):
