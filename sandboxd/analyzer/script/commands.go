@@ -151,7 +151,7 @@ func riskyURIs(text string, f *rules.Findings) {
 	if len(text) > maxScan {
 		text = text[:maxScan]
 	}
-	lower := strings.ToLower(text)
+	lower := string(rules.LowerASCII([]byte(text))) // same offsets as text
 	n := 0
 	seen := map[int]bool{}
 	for _, key := range uriKeys {

@@ -111,8 +111,8 @@ func expandDelayed(line string, vars map[string]string) string {
 	for i, p := range pieces {
 		pieces[i] = expandPercent(p, vars, '!')
 		x := stripCarets(pieces[i])
-		if k := strings.Index(strings.ToLower(x), "set "); k >= 0 {
-			before := strings.ToLower(strings.TrimRight(x[:k], `" (`))
+		if k := strings.Index(lowerASCII(x), "set "); k >= 0 {
+			before := lowerASCII(strings.TrimRight(x[:k], `" (`))
 			if before == "" || strings.HasSuffix(before, "/c") || strings.HasSuffix(before, "/k") || strings.HasSuffix(before, "/r") {
 				batchSet(x[k:], vars)
 			}
@@ -151,12 +151,12 @@ func batchSet(line string, vars map[string]string) {
 	for _, seg := range strings.Split(line, "&") {
 		s := strings.TrimSpace(seg)
 		s = strings.TrimLeft(s, "@( ")
-		l := strings.ToLower(s)
+		l := lowerASCII(s)
 		if !strings.HasPrefix(l, "set ") && !strings.HasPrefix(l, "set\t") {
 			continue
 		}
 		s = strings.TrimSpace(s[4:])
-		if strings.HasPrefix(strings.ToLower(s), "/") {
+		if strings.HasPrefix(lowerASCII(s), "/") {
 			continue
 		}
 		if strings.HasPrefix(s, `"`) {
@@ -169,7 +169,7 @@ func batchSet(line string, vars map[string]string) {
 		if i <= 0 {
 			continue
 		}
-		name := strings.ToLower(strings.TrimSpace(s[:i]))
+		name := lowerASCII(strings.TrimSpace(s[:i]))
 		val := s[i+1:]
 		if len(val) > maxVarValue {
 			val = val[:maxVarValue]
@@ -241,7 +241,7 @@ func expandPercent(s string, vars map[string]string, mark byte) string {
 // lookupRef resolves name, name:~a,b or name:x=y.
 func lookupRef(ref string, vars map[string]string) (string, bool) {
 	name, op, hasOp := strings.Cut(ref, ":")
-	v, ok := vars[strings.ToLower(name)]
+	v, ok := vars[lowerASCII(name)]
 	if !ok {
 		return "", false
 	}
@@ -256,7 +256,7 @@ func lookupRef(ref string, vars map[string]string) (string, bool) {
 		return v, true
 	}
 	if strings.HasPrefix(from, "*") {
-		i := strings.Index(strings.ToLower(v), strings.ToLower(from[1:]))
+		i := strings.Index(lowerASCII(v), lowerASCII(from[1:]))
 		if i < 0 {
 			return v, true
 		}
@@ -296,7 +296,7 @@ func substring(v, spec string) string {
 
 // replaceFold replaces every case-insensitive occurrence of from.
 func replaceFold(v, from, to string) string {
-	lv, lf := strings.ToLower(v), strings.ToLower(from)
+	lv, lf := lowerASCII(v), lowerASCII(from)
 	if len(lv) != len(v) {
 		return strings.ReplaceAll(v, from, to)
 	}

@@ -13,6 +13,7 @@ package cmdline
 
 import (
 	"encoding/base64"
+	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf16"
@@ -138,7 +139,7 @@ var (
 
 // segment judges one simple command.
 func (j *judge) segment(s segment, depth int) {
-	low := strings.ToLower(s.text)
+	low := lowerASCII(s.text)
 	body := s.text
 	if m := assignMatch(low); m != nil {
 		// `$d = irm URL`: judge the right-hand side as the command.
@@ -231,6 +232,11 @@ func (j *judge) segment(s segment, depth int) {
 
 // add records a finding with the command as evidence.
 func (j *judge) add(rule string, sev verdict.Severity, desc, evidence string) {
+	if rules.Evidence(evidence) == "" {
+		// Every finding shows something: a command that is only white
+		// space or control characters is named by its length.
+		evidence = fmt.Sprintf("(%d bytes of blank or control characters)", len(evidence))
+	}
 	j.fs.Add(rule, sev, desc, evidence)
 }
 

@@ -32,12 +32,12 @@ var table = []lolbin{
 		func(c *call) bool { return c.flag("/setnotifycmdline") }},
 	{[]string{"rundll32"}, "lolbin-rundll32-script", rules.Critical, "rundll32 runs script code through mshtml (javascript:/vbscript:)",
 		func(c *call) bool {
-			l := strings.ToLower(c.tail)
+			l := lowerASCII(c.tail)
 			return strings.Contains(l, "javascript:") || strings.Contains(l, "vbscript:") || strings.Contains(l, "runhtmlapplication")
 		}},
 	{[]string{"rundll32"}, "credential-dump", rules.Critical, "rundll32 calls comsvcs MiniDump, the way to dump LSASS memory",
 		func(c *call) bool {
-			l := strings.ToLower(c.tail)
+			l := lowerASCII(c.tail)
 			return strings.Contains(l, "comsvcs") && strings.Contains(l, "minidump")
 		}},
 	{[]string{"rundll32"}, "lolbin-rundll32-staged", rules.High, "rundll32 loads a DLL from a user-writable place, a share or WebDAV",
@@ -49,10 +49,10 @@ var table = []lolbin{
 		}},
 	{[]string{"rundll32"}, "lolbin-rundll32-proxy", rules.High, "rundll32 opens a staged file or URL through a system DLL export (url.dll, shell32, advpack …)",
 		func(c *call) bool {
-			l := strings.ToLower(c.tail)
+			l := lowerASCII(c.tail)
 			for _, e := range []string{"openurl", "fileprotocolhandler", "shellexec_rundll", "launchinfsection", "registerocx", "installhinfsection", "routethecall", "launchapplication", "davsetcookie"} {
 				if strings.Contains(l, e) {
-					_, ok := c.anyArg(func(a string) bool { return isStaged(a) && !strings.HasSuffix(strings.ToLower(a), ".dll") })
+					_, ok := c.anyArg(func(a string) bool { return isStaged(a) && !strings.HasSuffix(lowerASCII(a), ".dll") })
 					return ok || strings.Contains(l, "davsetcookie")
 				}
 			}
@@ -60,7 +60,7 @@ var table = []lolbin{
 		}},
 	{[]string{"regsvr32"}, "lolbin-regsvr32-scriptlet", rules.Critical, "regsvr32 runs a remote COM scriptlet (/i:URL scrobj.dll, \"Squiblydoo\")",
 		func(c *call) bool {
-			l := strings.ToLower(c.tail)
+			l := lowerASCII(c.tail)
 			a, ok := c.flagPrefix("/i:", "-i:")
 			return strings.Contains(l, "scrobj") || ok && (hasURL(a) || isRemotePath(a[3:]))
 		}},
@@ -80,7 +80,7 @@ var table = []lolbin{
 		func(c *call) bool { return c.flag("/y", "/z") }},
 	{[]string{"mshta"}, "lolbin-mshta-remote", rules.Critical, "mshta runs an HTML application from a URL or inline script",
 		func(c *call) bool {
-			l := strings.ToLower(c.tail)
+			l := lowerASCII(c.tail)
 			return hasURL(l) || strings.Contains(l, "javascript:") || strings.Contains(l, "vbscript:") || strings.Contains(l, "about:")
 		}},
 	{[]string{"mshta"}, "lolbin-mshta-staged", rules.High, "mshta runs an HTML application from a user-writable place or share",
@@ -93,7 +93,7 @@ var table = []lolbin{
 		func(c *call) bool { return c.flag("-a") }},
 	{[]string{"msdt"}, "lolbin-msdt-follina", rules.Critical, "msdt is called with a troubleshooter and parameters (Follina, CVE-2022-30190)",
 		func(c *call) bool {
-			l := strings.ToLower(c.tail)
+			l := lowerASCII(c.tail)
 			return strings.Contains(l, "pcwdiagnostic") || strings.Contains(l, "it_browseforfile") || strings.Contains(l, "it_rebrowseforfile") || strings.Contains(l, "/param")
 		}},
 	{[]string{"msdt"}, "lolbin-msdt", rules.Medium, "starts the Microsoft Support Diagnostic Tool from a script",
@@ -136,7 +136,7 @@ var table = []lolbin{
 		func(c *call) bool { return c.flag("user") && c.flag("/add") }},
 	{[]string{"net", "net1"}, "webdav-mount", rules.Medium, "maps a WebDAV share over HTTP",
 		func(c *call) bool {
-			return c.flag("use") && (hasURL(c.raw) || strings.Contains(strings.ToLower(c.raw), "@ssl") || strings.Contains(strings.ToLower(c.raw), "davwwwroot"))
+			return c.flag("use") && (hasURL(c.raw) || strings.Contains(lowerASCII(c.raw), "@ssl") || strings.Contains(lowerASCII(c.raw), "davwwwroot"))
 		}},
 	{[]string{"mpcmdrun"}, "lolbin-mpcmdrun-download", rules.High, "uses Defender's MpCmdRun to download a file",
 		func(c *call) bool { return c.flag("-downloadfile") }},

@@ -7,13 +7,13 @@ import (
 
 // isURL reports a network URL the command would fetch from.
 func isURL(s string) bool {
-	s = strings.ToLower(strings.Trim(s, `"'()[] `))
+	s = lowerASCII(strings.Trim(s, `"'()[] `))
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "ftp://")
 }
 
 // hasURL reports a network URL anywhere in s.
 func hasURL(s string) bool {
-	l := strings.ToLower(s)
+	l := lowerASCII(s)
 	return strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "ftp://")
 }
 
@@ -21,7 +21,7 @@ func hasURL(s string) bool {
 // (\\host\share, //host/share), WebDAV (host@SSL, DavWWWRoot) and file
 // URLs with a host. \\?\ and \\.\ are local device paths.
 func isRemotePath(s string) bool {
-	l := strings.ToLower(strings.Trim(s, `"'()[] `))
+	l := lowerASCII(strings.Trim(s, `"'()[] `))
 	if strings.HasPrefix(l, `\\?\`) || strings.HasPrefix(l, `\\.\`) {
 		return false
 	}
@@ -57,7 +57,7 @@ var userWritable = []string{
 
 // isUserWritable reports a path in a user-writable place.
 func isUserWritable(s string) bool {
-	l := strings.ToLower(s)
+	l := lowerASCII(s)
 	for _, u := range userWritable {
 		if strings.Contains(l, u) {
 			return true
@@ -75,7 +75,7 @@ func isStaged(s string) bool {
 // baseName is the last element of a Windows or URL path, lower case,
 // without quotes and a ",Entry" suffix (rundll32 syntax).
 func baseName(s string) string {
-	s = strings.ToLower(strings.Trim(s, `"'() `))
+	s = lowerASCII(strings.Trim(s, `"'() `))
 	if i := strings.IndexByte(s, ','); i >= 0 {
 		s = s[:i]
 	}

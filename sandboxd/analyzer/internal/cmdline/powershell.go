@@ -111,7 +111,7 @@ func deobfuscatePS(text string, depth int) string {
 	}
 	s := strings.Join(lines, "\n")
 	var extra []string
-	low := strings.ToLower(s)
+	low := lowerASCII(s)
 	if strings.Contains(low, "frombase64string") {
 		seen := map[string]bool{}
 		for _, m := range psB64Re.FindAllStringSubmatchIndex(s, 16) {
@@ -145,13 +145,13 @@ func deobfuscatePS(text string, depth int) string {
 func foldLine(s string) string {
 	for pass := 0; pass < maxPSPasses && len(s) < maxVarValue*4; pass++ {
 		prev := s
-		low := strings.ToLower(s)
+		low := lowerASCII(s)
 		has := func(w string) bool { return strings.Contains(low, w) }
 		if has(`"`) {
 			s = psDQRe.ReplaceAllStringFunc(s, func(m string) string { return psQuote(m[1 : len(m)-1]) })
 		}
 		if has("$env:") || has("$pshome") || has("$shellid") || has("$verbosepreference") {
-			s = psEnvRe.ReplaceAllStringFunc(s, func(m string) string { return psQuote(psAutomatic[strings.ToLower(m[1:])]) })
+			s = psEnvRe.ReplaceAllStringFunc(s, func(m string) string { return psQuote(psAutomatic[lowerASCII(m[1:])]) })
 		}
 		if !strings.Contains(s, "'") && !has("[char") {
 			return s // every other fold works on literals
@@ -356,7 +356,7 @@ func (c *psConsts) learn(lines []string, which []int) bool {
 		}
 		// A variable assigned anything but a literal is not a constant.
 		for _, m := range psOtherAssignRe.FindAllStringSubmatch(l, 64) {
-			k := strings.ToLower(m[1])
+			k := lowerASCII(m[1])
 			c.bad[k] = true
 			delete(c.vals, k)
 		}
@@ -364,7 +364,7 @@ func (c *psConsts) learn(lines []string, which []int) bool {
 			continue
 		}
 		for _, m := range psAssignAnyR.FindAllStringSubmatch(l, 64) {
-			k := strings.ToLower(m[1])
+			k := lowerASCII(m[1])
 			if c.bad[k] {
 				continue
 			}
@@ -392,7 +392,7 @@ func (c *psConsts) substitute(s string) string {
 	last, grown := 0, 0
 	for _, loc := range psVarRe.FindAllStringIndex(s, -1) {
 		m := s[loc[0]:loc[1]]
-		k := strings.ToLower(strings.Trim(m[1:], "{}"))
+		k := lowerASCII(strings.Trim(m[1:], "{}"))
 		v, ok := c.vals[k]
 		if !ok || grown > maxVarValue*4 || isAssigned(s[loc[1]:]) {
 			continue // the left-hand side of an assignment stays a name

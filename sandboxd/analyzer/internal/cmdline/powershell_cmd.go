@@ -36,11 +36,15 @@ func (j *judge) powershell(c *call, s segment, depth int) (eval bool) {
 				j.add("powershell-encoded", rules.Medium, "passes PowerShell an -EncodedCommand that does not decode to text", c.raw)
 				return false
 			}
-			j.add("powershell-encoded", rules.Medium, "passes PowerShell an -EncodedCommand (base64 UTF-16LE) to hide it", dec)
+			ev := dec
+			if strings.TrimSpace(dec) == "" {
+				ev = c.raw
+			}
+			j.add("powershell-encoded", rules.Medium, "passes PowerShell an -EncodedCommand (base64 UTF-16LE) to hide it", ev)
 			j.line(Deobfuscate(LangPowerShell, dec), depth+1)
 			return false
 		case psParam(a, "windowstyle", 1):
-			nl := strings.ToLower(next)
+			nl := lowerASCII(next)
 			hidden = nl == "hidden" || nl == "h" || nl == "hid" || nl == "1"
 			i++
 		case psParam(a, "executionpolicy", 2) || a == "-ep":
@@ -82,8 +86,8 @@ func (j *judge) hidden(hidden, bypass bool, raw string) {
 
 // tailFrom returns the raw text from the first occurrence of word.
 func tailFrom(raw, word string) string {
-	l := strings.ToLower(raw)
-	i := strings.Index(l, strings.ToLower(word))
+	l := lowerASCII(raw)
+	i := strings.Index(l, lowerASCII(word))
 	if i < 0 {
 		return ""
 	}

@@ -110,7 +110,7 @@ func (j *judge) program(c *call, s segment, depth int) (memDL, eval bool) {
 			name, value = pos[0], pos[1]
 		}
 		if name != "" && value != "" && len(j.aliases) < 256 {
-			j.aliases[strings.ToLower(name)] = progName(value)
+			j.aliases[lowerASCII(name)] = progName(value)
 		}
 	case "start", "start-process", "saps", "invoke-item", "ii", "explorer", "call":
 		if p == "start" {
@@ -144,10 +144,10 @@ func (j *judge) program(c *call, s segment, depth int) (memDL, eval bool) {
 		j.schtasks(c, depth)
 	case "reg":
 		if c.flag("add") {
-			j.runKey(c.raw, strings.ToLower(c.raw))
+			j.runKey(c.raw, lowerASCII(c.raw))
 		}
 	case "wmic":
-		if i := strings.Index(strings.ToLower(c.raw), "call create"); i >= 0 {
+		if i := strings.Index(lowerASCII(c.raw), "call create"); i >= 0 {
 			j.line(unquote(c.raw[i+len("call create"):]), depth+1)
 		}
 	}
@@ -235,7 +235,7 @@ func startTail(tail string) string {
 			}
 		}
 		if strings.HasPrefix(n, "/") {
-			w := strings.ToLower(strings.Fields(n)[0])
+			w := lowerASCII(strings.Fields(n)[0])
 			n = strings.TrimSpace(n[len(w):])
 			if w == "/d" || w == "/node" || w == "/affinity" {
 				n = afterFirstWord(n)
@@ -251,8 +251,8 @@ func startTail(tail string) string {
 // tailAfter returns the raw text after the first occurrence of word
 // (case-insensitive) in raw.
 func tailAfter(raw, word string) string {
-	l := strings.ToLower(raw)
-	w := strings.ToLower(word)
+	l := lowerASCII(raw)
+	w := lowerASCII(word)
 	i := strings.Index(l, " "+w)
 	if i < 0 {
 		i = strings.Index(l, w)

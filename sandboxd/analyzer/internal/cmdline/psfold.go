@@ -91,7 +91,7 @@ func foldConcat(s string) string {
 
 // foldFormat evaluates 'fmt {0}{1}' -f 'a', 'b'.
 func foldFormat(s string) string {
-	low := strings.ToLower(s)
+	low := lowerASCII(s)
 	var b strings.Builder
 	last := 0
 	for from := 0; ; {

@@ -4,6 +4,24 @@ import (
 	"strings"
 )
 
+// lowerASCII lowers A-Z only, so that the result has the same length as
+// s and offsets found in it hold in s (strings.ToLower changes the length
+// of some non-ASCII text; every keyword matched here is ASCII).
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
 // call is one simple command of a command line: the program as Windows
 // would look it up (lower case, no directory, no ".exe") and its
 // arguments with quotes removed, plus the raw text for evidence.
@@ -150,16 +168,16 @@ func parse(seg string) call {
 	}
 	if strings.EqualFold(words[0], "call") && len(words) > 1 {
 		words = words[1:]
-		if i := strings.Index(strings.ToLower(s), "call"); i >= 0 {
+		if i := strings.Index(lowerASCII(s), "call"); i >= 0 {
 			s = strings.TrimSpace(s[i+4:])
 		}
 	}
-	c.path = strings.ToLower(words[0])
+	c.path = lowerASCII(words[0])
 	c.prog = progName(c.path)
 	c.args = words[1:]
 	c.low = make([]string, len(c.args))
 	for i, a := range c.args {
-		c.low[i] = strings.ToLower(a)
+		c.low[i] = lowerASCII(a)
 	}
 	c.tail = afterFirstWord(s)
 	return c
@@ -168,7 +186,7 @@ func parse(seg string) call {
 // progName is the program a path names: the last path element, lower
 // case, without a quote, ".exe" or ".com".
 func progName(p string) string {
-	p = strings.Trim(strings.ToLower(p), `"'() `)
+	p = strings.Trim(lowerASCII(p), `"'() `)
 	// "iex(...)" and "iex$x": PowerShell lets a command touch its argument.
 	if i := strings.IndexAny(p, "($"); i > 0 {
 		p = p[:i]

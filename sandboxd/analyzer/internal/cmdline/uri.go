@@ -66,7 +66,7 @@ func RiskyURI(analyzer, uri string) (verdict.Finding, bool) {
 	if len(u) > 8192 {
 		u = u[:8192]
 	}
-	l := strings.ToLower(u)
+	l := lowerASCII(u)
 	mk := func(rule string, sev verdict.Severity, desc string) (verdict.Finding, bool) {
 		return verdict.Finding{Analyzer: analyzer, Rule: "risky-uri-" + rule, Severity: sev, Description: desc, Evidence: rules.Evidence(u)}, true
 	}
@@ -143,7 +143,7 @@ func percentDecode(s string) string {
 		}
 		b.WriteByte(s[i])
 	}
-	return strings.ToLower(b.String())
+	return lowerASCII(b.String())
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }

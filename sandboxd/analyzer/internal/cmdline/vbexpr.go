@@ -41,7 +41,7 @@ func (p *vbParser) ident() string {
 	if i == p.pos || p.src[p.pos] >= '0' && p.src[p.pos] <= '9' {
 		return ""
 	}
-	w := strings.ToLower(p.src[p.pos:i])
+	w := lowerASCII(p.src[p.pos:i])
 	p.pos = i
 	return w
 }
@@ -445,7 +445,7 @@ func vbCall(name string, a []vbValue) (vbValue, bool) {
 		}
 		return str(string(s[len(s)-n:])), true
 	case "lcase":
-		return str(strings.ToLower(a[0].str())), len(a) == 1
+		return str(lowerASCII(a[0].str())), len(a) == 1
 	case "ucase":
 		return str(strings.ToUpper(a[0].str())), len(a) == 1
 	case "trim":

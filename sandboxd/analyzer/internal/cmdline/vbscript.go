@@ -166,9 +166,9 @@ func vbStatements(text string) []string {
 func firstWord(s string) string {
 	i := strings.IndexAny(s, " \t(")
 	if i < 0 {
-		return strings.ToLower(s)
+		return lowerASCII(s)
 	}
-	return strings.ToLower(s[:i])
+	return lowerASCII(s[:i])
 }
 
 // run interprets the statements of code.
@@ -189,7 +189,7 @@ func (e *vbEnv) block(st []string) {
 		case "rem":
 			continue
 		case "sub", "function", "private", "public":
-			l := strings.ToLower(s)
+			l := lowerASCII(s)
 			if w == "private" || w == "public" {
 				rest := strings.TrimSpace(l[len(w):])
 				if !strings.HasPrefix(rest, "sub ") && !strings.HasPrefix(rest, "function ") {
@@ -210,10 +210,10 @@ func (e *vbEnv) block(st []string) {
 			i = end
 			continue
 		case "if":
-			if !strings.HasSuffix(strings.ToLower(s), "then") {
+			if !strings.HasSuffix(lowerASCII(s), "then") {
 				// Single-line If: run the statement when the condition
 				// holds or is unknown.
-				l := strings.ToLower(s)
+				l := lowerASCII(s)
 				if k := strings.Index(l, " then "); k > 0 {
 					if c, ok := e.cond(s[3:k]); !ok || c {
 						e.statement(strings.TrimSpace(s[k+6:]))
@@ -243,7 +243,7 @@ func (e *vbEnv) block(st []string) {
 func matchEnd(st []string, i int, kind string) int {
 	depth := 0
 	for j := i; j < len(st); j++ {
-		l := strings.ToLower(st[j])
+		l := lowerASCII(st[j])
 		w := firstWord(l)
 		switch {
 		case kind == "for" && w == "for", kind == "if" && w == "if" && strings.HasSuffix(l, "then"),
@@ -263,7 +263,7 @@ func matchEnd(st []string, i int, kind string) int {
 func splitElse(st []string) (a, b []string) {
 	depth := 0
 	for j, s := range st {
-		l := strings.ToLower(s)
+		l := lowerASCII(s)
 		w := firstWord(l)
 		if w == "if" && strings.HasSuffix(l, "then") {
 			depth++
@@ -280,7 +280,7 @@ func splitElse(st []string) (a, b []string) {
 
 // forLoop runs "For i = a To b [Step c]" over body.
 func (e *vbEnv) forLoop(head string, body []string) {
-	l := strings.ToLower(head)
+	l := lowerASCII(head)
 	eq := strings.IndexByte(l, '=')
 	to := strings.Index(l, " to ")
 	if eq < 0 || to < eq {
@@ -331,7 +331,7 @@ var launchers = map[string]bool{"run": true, "exec": true, "shellexecute": true,
 
 // statement runs one simple statement.
 func (e *vbEnv) statement(s string) {
-	l := strings.ToLower(s)
+	l := lowerASCII(s)
 	for _, kw := range []string{"dim ", "const ", "redim ", "call "} {
 		if strings.HasPrefix(l, kw) {
 			s = strings.TrimSpace(s[len(kw):])
@@ -357,7 +357,7 @@ func (e *vbEnv) statement(s string) {
 	}
 	// Assignment: name = expr (a member assignment is left alone).
 	if i := assignAt(s); i > 0 {
-		name := strings.ToLower(strings.TrimSpace(s[:i]))
+		name := lowerASCII(strings.TrimSpace(s[:i]))
 		rhs := s[i+1:]
 		e.scanCalls(rhs)
 		if isIdent(name) {
@@ -390,7 +390,7 @@ func (e *vbEnv) execute(code string) {
 // scanCalls finds launcher and object calls in s and records them with
 // their arguments evaluated.
 func (e *vbEnv) scanCalls(s string) {
-	l := strings.ToLower(s)
+	l := lowerASCII(s)
 	for _, name := range []string{"run", "exec", "shellexecute", "shell", "create", "createobject", "getobject", "open", "navigate", "execute", "executeglobal", "eval"} {
 		for from := 0; from < len(l); {
 			k := indexWord(l[from:], name)
