@@ -16,6 +16,7 @@ import (
 	"github.com/airlockmail/airlock/sandboxd/analyzer/hashlist"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/jsemu"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/lnk"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/msi"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/office"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/onenote"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/pdf"
@@ -49,6 +50,7 @@ var registry = []constructor{
 	func(Env) (analyzer.Analyzer, error) { return onenote.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return diskimage.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return archive.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return msi.New(), nil },
 	func(e Env) (analyzer.Analyzer, error) {
 		c := e.Config.Sandboxd.JSEmu
 		if !c.Enabled {

@@ -56,6 +56,7 @@ func Samples() []Sample {
 	out = append(out, documentSamples()...)
 	out = append(out, executableSamples()...)
 	out = append(out, containerSamples()...)
+	out = append(out, installerSamples()...)
 	return out
 }
 
