@@ -14,6 +14,7 @@ import (
 	"github.com/airlockmail/airlock/sandboxd/analyzer/eicar"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/filetype"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/hashlist"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/jar"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/jsemu"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/lnk"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/msi"
@@ -51,6 +52,7 @@ var registry = []constructor{
 	func(Env) (analyzer.Analyzer, error) { return diskimage.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return archive.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return msi.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return jar.New(), nil },
 	func(e Env) (analyzer.Analyzer, error) {
 		c := e.Config.Sandboxd.JSEmu
 		if !c.Enabled {

@@ -200,7 +200,7 @@ func summaryInfo() []byte {
 	section := append(head, body...)
 	le.PutUint32(section, uint32(len(section)))
 	b := []byte{0xfe, 0xff, 0, 0, 6, 2, 2, 0} // byte order, version, OS
-	b = append(b, make([]byte, 16)...)      // CLSID
+	b = append(b, make([]byte, 16)...)        // CLSID
 	b = le.AppendUint32(b, 1)
 	// FMTID_SummaryInformation {F29F85E0-4FF9-1068-AB91-08002B27B3D9}
 	b = append(b, 0xe0, 0x85, 0x9f, 0xf2, 0xf9, 0x4f, 0x68, 0x10, 0xab, 0x91, 0x08, 0x00, 0x2b, 0x27, 0xb3, 0xd9)

