@@ -23,6 +23,7 @@ import (
 	"github.com/airlockmail/airlock/sandboxd/analyzer/pdf"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/pe"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/script"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/xll"
 )
 
 // Env is what a constructor may use: the whole configuration (paths are
@@ -53,6 +54,7 @@ var registry = []constructor{
 	func(Env) (analyzer.Analyzer, error) { return archive.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return msi.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return jar.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return xll.New(), nil },
 	func(e Env) (analyzer.Analyzer, error) {
 		c := e.Config.Sandboxd.JSEmu
 		if !c.Enabled {

@@ -12,6 +12,7 @@ func installerSamples() []Sample {
 	var out []Sample
 	out = append(out, msiSamples()...)
 	out = append(out, jarSamples()...)
+	out = append(out, xllSamples()...)
 	return out
 }
 
@@ -99,5 +100,27 @@ func jarSamples() []Sample {
 		{Name: "url-classloader.jar", Want: verdict.HighlySuspicious, Why: "runnable jar that loads its next stage from a URL through URLClassLoader", Data: Jar("com.contoso.Viewer", ZipEntry{Name: "com/contoso/Viewer.class", Data: ld.Bytes()})},
 		{Name: "plain-app.jar", Want: verdict.Clean, Why: "runnable jar that prints a help URL and runs git --version", Data: Jar("com.contoso.Main", ZipEntry{Name: "com/contoso/Main.class", Data: app.Bytes()})},
 		{Name: "http-library.jar", Want: verdict.Clean, Why: "library jar (no Main-Class) that fetches a feed and caches it to a file", Data: Jar("", ZipEntry{Name: "org/example/http/Fetcher.class", Data: lib.Bytes()})},
+	}
+}
+
+// addinDLL is a DLL with an .edata section holding the named exports.
+func addinDLL(imports map[string][]string, exports ...string) []byte {
+	secs := append(stdSections(), PESection{Name: ".edata", Data: make([]byte, 1024), Flags: SCNData | SCNRead})
+	return WithExports(PE{Sections: secs, Imports: imports, DLL: true}.Bytes(), ".edata", "addin.dll", exports...)
+}
+
+func xllSamples() []Sample {
+	loader := map[string][]string{
+		"kernel32.dll": stdImports["kernel32.dll"],
+		"urlmon.dll":   {"URLDownloadToFileA"},
+		"shell32.dll":  {"ShellExecuteA"},
+	}
+	return []Sample{
+		{Name: "pricing-addin.xll", Want: verdict.HighlySuspicious, Why: "Excel add-in exporting xlAutoOpen: native code runs when Excel opens it",
+			Data: addinDLL(stdImports, "xlAutoOpen", "xlAutoClose", "xlAddInManagerInfo12")},
+		{Name: "invoice-loader.xll", Want: verdict.HighlySuspicious, Why: "XLL whose xlAutoOpen sits beside URLDownloadToFile and ShellExecute",
+			Data: addinDLL(loader, "xlAutoOpen", "xlAutoClose")},
+		{Name: "helper.dll", Want: verdict.Clean, Why: "ordinary DLL with ordinary exports, no Excel callbacks",
+			Data: addinDLL(stdImports, "GetVersionInfo", "Initialize", "Shutdown")},
 	}
 }
