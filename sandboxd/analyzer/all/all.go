@@ -18,6 +18,7 @@ import (
 	"github.com/airlockmail/airlock/sandboxd/analyzer/jsemu"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/lnk"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/msi"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/msix"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/office"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/onenote"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/pdf"
@@ -55,6 +56,7 @@ var registry = []constructor{
 	func(Env) (analyzer.Analyzer, error) { return msi.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return jar.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return xll.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return msix.New(), nil },
 	func(e Env) (analyzer.Analyzer, error) {
 		c := e.Config.Sandboxd.JSEmu
 		if !c.Enabled {

