@@ -46,7 +46,7 @@ func categoryOfType(t string) (verdict.Category, bool) {
 		strings.Contains(base, "x-executable"), strings.Contains(base, "x-elf"),
 		strings.Contains(base, "x-mach-binary"), strings.Contains(base, "x-sharedlib"),
 		base == "application/x-ms-installer", base == "application/x-msi",
-		base == "application/jar", base == "application/vnd.android.package-archive",
+		base == "application/jar", base == "application/java-archive", base == "application/vnd.android.package-archive",
 		base == "application/x-ms-shortcut":
 		return verdict.Executable, true
 	case base == "text/javascript", base == "application/javascript", base == "text/x-shellscript",
