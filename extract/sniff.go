@@ -129,7 +129,8 @@ var (
 		".lnk", ".jar", ".appx", ".msix", ".appxbundle", ".msixbundle", ".appinstaller", ".application", ".gadget", ".elf", ".bin", ".drv", ".xll", ".wll")
 	scriptExt = set(".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh", ".wsc", ".hta", ".ps1", ".psm1", ".psd1",
 		".bat", ".cmd", ".sct", ".reg", ".url", ".scf", ".inf", ".vb", ".py", ".sh", ".html", ".htm", ".xhtml",
-		".shtml", ".svg", ".mht", ".mhtml", ".chm", ".settingcontent-ms", ".library-ms", ".iqy", ".slk")
+		".shtml", ".svg", ".mht", ".mhtml", ".chm", ".settingcontent-ms", ".library-ms", ".iqy", ".slk",
+		".searchconnector-ms", ".search-ms", ".website")
 	docExt = set(".pdf", ".doc", ".docx", ".docm", ".dot", ".dotm", ".dotx", ".xls", ".xlsx", ".xlsm", ".xlsb",
 		".xlt", ".xltm", ".xla", ".xlam", ".ppt", ".pptx", ".pptm", ".pps", ".ppsm", ".potm", ".ppam", ".rtf",
 		".odt", ".ods", ".odp", ".one", ".onepkg", ".pub", ".xps", ".msg", ".eml", ".wbk", ".csv")

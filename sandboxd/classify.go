@@ -37,6 +37,9 @@ var scriptExt = map[string]bool{
 	".js": true, ".jse": true, ".vbs": true, ".vbe": true, ".ps1": true, ".psm1": true,
 	".bat": true, ".cmd": true, ".hta": true, ".wsf": true, ".wsh": true, ".sct": true,
 	".sh": true, ".py": true, ".pl": true, ".php": true,
+	// Shell places and shortcuts: text that Explorer acts on.
+	".url": true, ".website": true, ".scf": true, ".library-ms": true, ".searchconnector-ms": true,
+	".search-ms": true, ".settingcontent-ms": true,
 }
 
 func categoryOfType(t string) (verdict.Category, bool) {

@@ -25,6 +25,8 @@ import (
 	"github.com/airlockmail/airlock/sandboxd/analyzer/pdf"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/pe"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/script"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/shellxml"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/urlfile"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/xll"
 )
 
@@ -51,6 +53,8 @@ var registry = []constructor{
 	func(Env) (analyzer.Analyzer, error) { return pdf.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return script.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return lnk.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return urlfile.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return shellxml.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return onenote.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return diskimage.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return archive.New(), nil },

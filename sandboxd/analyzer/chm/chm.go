@@ -103,8 +103,10 @@ var (
 	// (hhctrl.ocx). Its Command parameter picks what a click does.
 	objectRe = regexp.MustCompile(`(?is)<object\b[^>]*adb880a6-d8ff-11cf-9377-00aa003b7a11[^>]*>(.*?)(?:</object>|$)`)
 	paramRe  = regexp.MustCompile(`(?is)<param\b[^>]*\bname\s*=\s*["']?([\w]+)["']?[^>]*\bvalue\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)`)
-	scriptRe = regexp.MustCompile(`(?is)<script\b[^>]*>(.*?)</script>`)
-	clickRe  = regexp.MustCompile(`(?i)\.click\s*\(\s*\)|\bhhclick\b|onload\s*=`)
+	scriptRe = regexp.MustCompile(`(?is)<script\b([^>]*)>(.*?)</script>`)
+	// Where a page names a location it loads or navigates to.
+	linkRe  = regexp.MustCompile(`(?i)\b(?:href|src|action|data|location)\s*=\s*["']?([^"'\s>]{3,1000})`)
+	clickRe = regexp.MustCompile(`(?i)\.click\s*\(\s*\)|\bhhclick\b|onload\s*=`)
 )
 
 // judgeFile judges one file of the help file by what it is.
@@ -120,7 +122,7 @@ func judgeFile(ctx context.Context, name string, b []byte, fs *rules.Findings) {
 	case ".htm", ".html", ".hhc", ".hhk", ".xml", ".sct", ".hta":
 	case ".js", ".vbs", ".vbe", ".wsf", ".ps1", ".bat", ".cmd":
 		fs.Add("embedded-script", rules.Low, "carries a Windows script inside the help file", name)
-		launch.Script(ctx, fs, string(b[:min(len(b), maxPageScan)]))
+		launch.Script(ctx, fs, string(b[:min(len(b), maxPageScan)]), scriptLang(name))
 		return
 	default:
 		return
@@ -146,8 +148,15 @@ func judgeFile(ctx context.Context, name string, b []byte, fs *rules.Findings) {
 			fs.Add("shortcut-autoclick", rules.High, "the page clicks the ShortCut control from script: the program starts when the page opens", name)
 		}
 	}
+	for _, m := range linkRe.FindAllStringSubmatch(text, 256) {
+		launch.URI(fs, m[1]) // ms-msdt:, search-ms:, UNC and WebDAV paths
+	}
 	for _, m := range scriptRe.FindAllStringSubmatch(text, 64) {
-		t := launch.Script(ctx, fs, m[1])
+		lang := launch.JScript
+		if strings.Contains(strings.ToLower(m[1]), "vbscript") {
+			lang = launch.VBScript
+		}
+		t := launch.Script(ctx, fs, m[2], lang)
 		if t.WSH && (t.Exec || t.Shell) {
 			fs.Add("page-script-runs", rules.High, "a page script starts programs through Windows Script Host (help pages run in the local-machine zone)", name)
 		}
@@ -165,4 +174,16 @@ func shortcutItem(v string) (prog, args string) {
 		return strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
 	}
 	return strings.TrimSpace(v), ""
+}
+
+func scriptLang(n string) launch.Lang {
+	switch strings.ToLower(path.Ext(n)) {
+	case ".vbs", ".vbe":
+		return launch.VBScript
+	case ".ps1":
+		return launch.PowerShell
+	case ".bat", ".cmd":
+		return launch.Batch
+	}
+	return launch.JScript
 }

@@ -57,6 +57,8 @@ func Samples() []Sample {
 	out = append(out, executableSamples()...)
 	out = append(out, containerSamples()...)
 	out = append(out, installerSamples()...)
+	out = append(out, cmdlineSamples()...)
+	out = append(out, shortcutSamples()...)
 	return out
 }
 

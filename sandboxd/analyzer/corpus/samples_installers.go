@@ -68,7 +68,7 @@ func msiSamples() []Sample {
 
 	return []Sample{
 		{Name: "installer-vbscript-action.msi", Want: verdict.Malicious, Why: "MSI with a deferred, SYSTEM inline VBScript custom action that downloads and runs", Data: vbsMSI},
-		{Name: "installer-cmd-action.msi", Want: verdict.HighlySuspicious, Why: "MSI with a type 34 custom action: cmd /c curl a DLL, then rundll32 it", Data: exeMSI},
+		{Name: "installer-cmd-action.msi", Want: verdict.Malicious, Why: "MSI with a type 34 custom action: cmd /c curl a DLL, then rundll32 it", Data: exeMSI},
 		{Name: "installer-plain.msi", Want: verdict.Clean, Why: "MSI whose custom actions set a property and run the program it installs", Data: plainMSI},
 	}
 }
@@ -107,7 +107,7 @@ func jarSamples() []Sample {
 		Invoke("special", "java/io/FileOutputStream", "<init>", "(Ljava/lang/String;)V", 1).Pop()
 
 	return []Sample{
-		{Name: "runtime-exec.jar", Want: verdict.HighlySuspicious, Why: "runnable jar whose main calls Runtime.exec with a PowerShell download-and-run line", Data: Jar("com.contoso.Invoice", ZipEntry{Name: "com/contoso/Invoice.class", Data: rt.Bytes()})},
+		{Name: "runtime-exec.jar", Want: verdict.Malicious, Why: "runnable jar whose main calls Runtime.exec with a PowerShell download-and-run line", Data: Jar("com.contoso.Invoice", ZipEntry{Name: "com/contoso/Invoice.class", Data: rt.Bytes()})},
 		{Name: "url-classloader.jar", Want: verdict.HighlySuspicious, Why: "runnable jar that loads its next stage from a URL through URLClassLoader", Data: Jar("com.contoso.Viewer", ZipEntry{Name: "com/contoso/Viewer.class", Data: ld.Bytes()})},
 		{Name: "plain-app.jar", Want: verdict.Clean, Why: "runnable jar that prints a help URL and runs git --version", Data: Jar("com.contoso.Main", ZipEntry{Name: "com/contoso/Main.class", Data: app.Bytes()})},
 		{Name: "http-library.jar", Want: verdict.Clean, Why: "library jar (no Main-Class) that fetches a feed and caches it to a file", Data: Jar("", ZipEntry{Name: "org/example/http/Fetcher.class", Data: lib.Bytes()})},

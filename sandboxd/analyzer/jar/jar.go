@@ -133,7 +133,7 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 			fs.Add("embedded-program", rules.Medium, "carries a Windows program as a member", name)
 		case isScriptName(lower):
 			fs.Add("embedded-script", rules.Low, "carries a Windows script as a member", name)
-			if launch.Script(ctx, fs, string(data[:min(len(data), 1<<20)])).Exec {
+			if launch.Script(ctx, fs, string(data[:min(len(data), 1<<20)]), scriptLang(lower)).Exec {
 				fs.Add("embedded-script-runs", rules.Medium, "a script member runs commands", name)
 			}
 		}
@@ -181,6 +181,18 @@ func manifestValue(b []byte, key string) string {
 		}
 	}
 	return ""
+}
+
+func scriptLang(n string) launch.Lang {
+	switch path.Ext(n) {
+	case ".vbs", ".vbe":
+		return launch.VBScript
+	case ".ps1":
+		return launch.PowerShell
+	case ".bat", ".cmd":
+		return launch.Batch
+	}
+	return launch.JScript
 }
 
 func isScriptName(n string) bool {
@@ -258,7 +270,7 @@ func combine(ctx context.Context, t *traits, runnable bool, fs *rules.Findings) 
 	if t.exec {
 		fs.Add("runs-processes", rules.Low, "can start other programs (Runtime.exec / ProcessBuilder)", t.evidence["exec"])
 		for _, s := range shells {
-			fs.Add("runs-shell", rules.High, "starts a shell or a living-off-the-land tool ("+launch.Program(s)+")", s)
+			fs.Add("runs-shell", rules.High, "starts a shell or script interpreter ("+launch.Program(s)+")", s)
 			launch.Command(ctx, fs, s)
 		}
 	}

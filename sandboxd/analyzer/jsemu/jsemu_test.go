@@ -118,7 +118,7 @@ func TestSamples(t *testing.T) {
 			`CurrentVersion\Run\Updater`, "vboxservice.exe", "vbscript-objects",
 		}, hasNot: []string{"indicator sha256"}},
 		{file: "dropper.vbs", ext: ".vbs", want: verdict.Malicious, has: []string{
-			"vbscript-dropper critical", "indicator url http://pay-confirm.test/inv.exe", `sh.Run "C:\Users\Public\inv.exe"`,
+			"vbscript-dropper critical", "indicator url http://pay-confirm.test/inv.exe", `http://pay-confirm.test/inv.exe | C:\Users\Public\inv.exe`,
 		}},
 		{file: "dropper_plain.jse", data: []byte(jse), ext: ".jse", want: verdict.Malicious, has: []string{
 			"http://evil-cdn.example/payload/inv.exe",

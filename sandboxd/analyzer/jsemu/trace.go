@@ -266,6 +266,8 @@ func (t *trace) result(name string) analyzer.Result {
 			// object, a URL and a launch.
 			find("vbscript-dropper", verdict.Critical,
 				"VBScript downloads and launches (static pass, not executed)", join(append(urls[:1], vc...)))
+		} else if allResolved(t.list(evVBCommand)) {
+			find("vbscript-launch", verdict.Low, "VBScript launches commands, all worked out and none risky (static pass, not executed)", join(vc))
 		} else {
 			find("vbscript-launch", verdict.Medium, "VBScript launches commands (static pass, not executed)", join(vc))
 		}
@@ -289,6 +291,17 @@ func (t *trace) result(name string) analyzer.Result {
 	}
 	res.Indicators = t.indicators()
 	return res
+}
+
+// allResolved reports whether the static VBScript pass worked out every
+// launched command and found it harmless.
+func allResolved(evs []event) bool {
+	for _, e := range evs {
+		if e.detail != "resolved" {
+			return false
+		}
+	}
+	return len(evs) > 0
 }
 
 func hasDownloader(objs []string) bool {

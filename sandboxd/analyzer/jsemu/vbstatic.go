@@ -2,6 +2,8 @@ package jsemu
 
 import (
 	"regexp"
+
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/cmdline"
 	"strconv"
 	"strings"
 )
@@ -16,8 +18,32 @@ import (
 // Execute/ExecuteGlobal with the caller's scope) wired to the same fake
 // objects as the JScript world; no pure-Go one exists, so that is a
 // project of its own.
+//
+// The launched commands come from the evaluator shared with the script
+// analyzer (cmdline.VBSCommands), which follows variables, Replace,
+// StrReverse, loops and Execute; when it works out every command and the
+// shared command rules find nothing in them, they are recorded as
+// resolved and the launch is a note, not a suspicion.
 func vbStatic(code string, rec *trace) {
-	code = foldVB(code)
+	v := cmdline.VBSCommands(code)
+	if v.Unresolved == 0 && len(v.Commands) > 0 {
+		detail := "resolved"
+		if len(cmdline.Judge("jsemu", strings.Join(v.Commands, "\n"))) > 0 {
+			detail = ""
+		}
+		for _, c := range v.Commands {
+			rec.add(evVBCommand, c, detail)
+		}
+		code = foldVB(v.Text)
+		for _, m := range vbCreateRE.FindAllStringSubmatch(code, maxPerKind) {
+			rec.add(evVBObject, m[2], "")
+		}
+		for _, u := range urlRE.FindAllString(code, maxPerKind) {
+			rec.add(evVBURL, u, "")
+		}
+		return
+	}
+	code = foldVB(v.Text)
 	for _, m := range vbCreateRE.FindAllStringSubmatch(code, maxPerKind) {
 		rec.add(evVBObject, m[2], "")
 		if strings.HasPrefix(strings.ToLower(m[2]), "script:") {

@@ -277,7 +277,11 @@ func judgeAction(ctx context.Context, d *db, r int, fs *rules.Findings) []verdic
 		}
 		fs.Add("script-action", rules.High, "runs "+lang+" as a custom action during installation (how MSI droppers start their payload)", ev)
 		if code != "" {
-			launch.Script(ctx, fs, code[:min(len(code), maxScript)])
+			l := launch.JScript
+			if kind == kindVBScript {
+				l = launch.VBScript
+			}
+			launch.Script(ctx, fs, code[:min(len(code), maxScript)], l)
 		}
 		risky = true
 	case kindEXE:
@@ -302,7 +306,7 @@ func judgeAction(ctx context.Context, d *db, r int, fs *rules.Findings) []verdic
 			fs.Add("url-action", rules.High, "a custom action's command line fetches from the network during installation", where+": "+cmd)
 			risky = true
 		}
-		if launch.Command(ctx, fs, cmd) {
+		if launch.Command(ctx, fs, cmd) || launch.Command(ctx, fs, launch.Embedded(target)) {
 			fs.Add("command-action", rules.High, "a custom action runs a risky command line during installation", where+": "+cmd)
 			risky = true
 		}

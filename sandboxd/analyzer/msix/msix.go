@@ -172,7 +172,7 @@ func (p *pkgRun) walk(data []byte, depth int) error {
 			if err != nil {
 				return err
 			}
-			t := launch.Script(p.ctx, p.fs, string(b))
+			t := launch.Script(p.ctx, p.fs, string(b), scriptLang(lower))
 			if t.Download && (t.Exec || t.Eval) {
 				p.fs.Add("payload-script", rules.Critical, "the package carries a script that downloads code and runs it", zm.Name)
 			} else if t.Download || t.Exec && t.Shell || t.Hidden {
@@ -345,7 +345,7 @@ func (p *pkgRun) judgePSF(read func(string, int) ([]byte, error)) {
 			}
 			fs.Add("psf-start-script", rules.Medium, "runs a PowerShell start script through the Package Support Framework before the app", ev)
 			if s, _ := read(a.StartScript.ScriptPath, maxScript); s != nil {
-				launch.Script(p.ctx, fs, string(s))
+				launch.Script(p.ctx, fs, string(s), scriptLang(strings.ToLower(a.StartScript.ScriptPath)))
 			}
 		}
 		if a.EndScript != nil && a.EndScript.ScriptPath != "" {
@@ -394,4 +394,16 @@ func appInstaller(b []byte, fs *rules.Findings) []verdict.Indicator {
 		}
 	}
 	return inds
+}
+
+func scriptLang(n string) launch.Lang {
+	switch path.Ext(n) {
+	case ".vbs", ".vbe":
+		return launch.VBScript
+	case ".ps1":
+		return launch.PowerShell
+	case ".bat", ".cmd":
+		return launch.Batch
+	}
+	return launch.JScript
 }

@@ -24,6 +24,10 @@ type Traits struct {
 	Shell      bool // launches powershell, cmd, mshta, wscript and friends
 	Hidden     bool // asks for a hidden window / bypassed policy
 	AutoExec   bool // runs on open (VBA Auto*/Document_Open; set by callers)
+	// Resolved: the evaluator worked out every command line the text
+	// launches and the shared command rules found nothing in them, so
+	// obfuscation in front of a launch hides nothing (set by callers).
+	Resolved bool
 }
 
 // Patterns run on ASCII-lower-cased text (see src); the gates are cheap
@@ -61,11 +65,11 @@ const maxScan = 4 << 20
 // of a shortcut's arguments), records findings and returns the traits. It
 // decodes PowerShell -EncodedCommand payloads and scans them too, to depth 2.
 func Scan(ctx context.Context, text string, f *rules.Findings) Traits {
-	return scan(ctx, text, f, 0)
+	return scan(ctx, text, f, 0, false)
 }
 
-func scan(ctx context.Context, text string, f *rules.Findings, depth int) Traits {
-	var t Traits
+func scan(ctx context.Context, text string, f *rules.Findings, depth int, resolved bool) Traits {
+	t := Traits{Resolved: resolved}
 	if len(text) > maxScan {
 		text = text[:maxScan]
 	}
@@ -136,7 +140,7 @@ func scan(ctx context.Context, text string, f *rules.Findings, depth int) Traits
 			}
 			f.Add("encoded-command", rules.Medium, "passes PowerShell an -EncodedCommand (base64 UTF-16LE) to hide it", dec)
 			t.Shell = true
-			sub := scan(ctx, dec, f, depth+1)
+			sub := scan(ctx, dec, f, depth+1, false)
 			t.merge(sub)
 		}
 	}
@@ -215,7 +219,7 @@ func combine(s *src, f *rules.Findings, t Traits) {
 	if t.WSH && t.Exec && t.Shell {
 		f.Add("spawns-shell", rules.High, "starts a command interpreter (powershell, cmd, mshta) from a script", firstOf(s, shellRe))
 	}
-	if t.Obfuscated && (t.Eval || t.Exec) && (t.WSH || t.Shell || t.Eval) {
+	if t.Obfuscated && (t.Eval || t.Exec && !t.Resolved) && (t.WSH || t.Shell || t.Eval) {
 		f.Add("obfuscated-execution", rules.High, "hides its code and then evaluates or runs it", firstOf(s, evalRe, execRe))
 	}
 	if t.AutoExec && (t.Exec || t.Shell || t.Download) {

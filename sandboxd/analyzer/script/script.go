@@ -31,7 +31,7 @@ func New() *Analyzer { return &Analyzer{} }
 func (*Analyzer) Name() string { return "script" }
 
 // Version implements analyzer.Analyzer.
-func (*Analyzer) Version() string { return "1" }
+func (*Analyzer) Version() string { return "2" }
 
 var scriptExts = []string{".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh", ".ps1", ".psm1", ".psd1",
 	".bat", ".cmd", ".hta", ".html", ".htm", ".xhtml", ".shtml", ".svg", ".sct", ".txt", ""}
@@ -89,9 +89,12 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 	if strings.Contains(lower, "<job") && strings.Contains(lower, "<script") || rules.HasExt(f.Ext, ".wsf") {
 		fs.Add("wsf", rules.Low, "a Windows Script File runs with full user rights", "<job>")
 	}
-	t := Scan(ctx, text, fs)
+	jt, resolved := judgeCommands(ctx, text, f.Ext, fs)
+	t := scan(ctx, text, fs, 0, resolved)
+	t.merge(jt)
 	if isHTML {
 		html(ctx, text, fs, t)
+		riskyURIs(text, fs)
 	}
 	return analyzer.Result{Findings: fs.List(), Indicators: indicators(text)}, ctx.Err()
 }
