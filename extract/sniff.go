@@ -31,10 +31,13 @@ func Sniff(data []byte) string {
 		if bytes.Contains(data, []byte("vbaProject.bin")) {
 			return "application/vnd.ms-office.macroenabled"
 		}
-		// MSIX/APPX packages and bundles are installers, not archives.
-		head := data[:min(len(data), 1<<16)]
-		if bytes.Contains(head, []byte("AppxManifest.xml")) || bytes.Contains(head, []byte("AppxBundleManifest.xml")) {
-			return "application/vnd.ms-appx"
+		// MSIX/APPX packages and bundles are installers, not archives. The
+		// manifest is named in the first local headers or, when the
+		// payload comes first, in the central directory at the end.
+		for _, part := range [][]byte{data[:min(len(data), 1<<16)], data[max(0, len(data)-1<<16):]} {
+			if bytes.Contains(part, []byte("AppxManifest.xml")) || bytes.Contains(part, []byte("AppxBundleManifest.xml")) {
+				return "application/vnd.ms-appx"
+			}
 		}
 	case m == "application/x-bzip2":
 		// mimetype takes any "BZh" for bzip2; a real stream has a block

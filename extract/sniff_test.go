@@ -25,6 +25,22 @@ func appxZip(t *testing.T, names ...string) []byte {
 	return b.Bytes()
 }
 
+// payloadFirstMSIX has 100 KiB of program before the manifest's local
+// header, as packers write it.
+func payloadFirstMSIX(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "App.exe", Method: zip.Store})
+	w.Write(append([]byte("MZ"), make([]byte, 100<<10)...))
+	w, _ = zw.Create("AppxManifest.xml")
+	w.Write([]byte("<Package/>"))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 // Installers reach the sandbox as executables whatever their name: an
 // MSIX is a zip and an App Installer file is XML to mimetype, and XML
 // ("other") is not scanned by default.
@@ -38,6 +54,7 @@ func TestSniffInstallers(t *testing.T) {
 		{"msix", appxZip(t, "AppxManifest.xml", "AppxBlockMap.xml", "[Content_Types].xml"), "application/vnd.ms-appx", verdict.Executable},
 		{"msixbundle", appxZip(t, "AppxMetadata/AppxBundleManifest.xml", "app.msix"), "application/vnd.ms-appx", verdict.Executable},
 		{"plain zip", appxZip(t, "readme.txt", "data.xml"), "application/zip", verdict.Archive},
+		{"msix, payload first", payloadFirstMSIX(t), "application/vnd.ms-appx", verdict.Executable},
 		{"appinstaller", []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<AppInstaller xmlns="http://schemas.microsoft.com/appx/appinstaller/2021" Uri="https://example.org/a.appinstaller"><MainPackage Uri="https://example.org/a.msix"/></AppInstaller>`), "application/appinstaller", verdict.Executable},
 		{"other xml", []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<config><item>1</item></config>`), "text/xml", verdict.Other},
 	} {

@@ -62,12 +62,24 @@ func (*Analyzer) Accepts(f *analyzer.File) bool {
 	if rules.HasExt(f.Ext, append(packageExts, ".appinstaller")...) {
 		return true
 	}
-	if bytes.HasPrefix(d, []byte("PK\x03\x04")) {
-		head := d[:min(len(d), 1<<16)]
-		return bytes.Contains(head, []byte("AppxManifest.xml")) || bytes.Contains(head, []byte("AppxBundleManifest.xml")) ||
-			bytes.Contains(head, []byte("AppxBlockMap.xml"))
+	return IsPackage(d) || isAppInstaller(d)
+}
+
+// IsPackage reports whether d is a zip that names an MSIX/APPX manifest
+// or block map in its first local headers or in its central directory
+// (the last 64 KiB): packers put the payload first, so the manifest's
+// local header may sit megabytes in.
+func IsPackage(d []byte) bool {
+	if !bytes.HasPrefix(d, []byte("PK\x03\x04")) {
+		return false
 	}
-	return isAppInstaller(d)
+	for _, part := range [][]byte{d[:min(len(d), 1<<16)], d[max(0, len(d)-1<<16):]} {
+		if bytes.Contains(part, []byte("AppxManifest.xml")) || bytes.Contains(part, []byte("AppxBundleManifest.xml")) ||
+			bytes.Contains(part, []byte("AppxBlockMap.xml")) {
+			return true
+		}
+	}
+	return false
 }
 
 func isAppInstaller(d []byte) bool {
