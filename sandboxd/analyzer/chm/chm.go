@@ -128,7 +128,14 @@ func judgeFile(ctx context.Context, name string, b []byte, fs *rules.Findings) {
 		return
 	}
 	text := string(b[:min(len(b), maxPageScan)])
-	for _, m := range objectRe.FindAllStringSubmatch(text, 16) {
+	lower := strings.ToLower(text)
+	// The regular expressions run only where their anchor word appears:
+	// most pages of a large help file have none of them.
+	var objects [][]string
+	if strings.Contains(lower, "adb880a6") {
+		objects = objectRe.FindAllStringSubmatch(text, 16)
+	}
+	for _, m := range objects {
 		params := map[string]string{}
 		for _, p := range paramRe.FindAllStringSubmatch(m[1], 32) {
 			params[strings.ToLower(p[1])] = html.UnescapeString(strings.Trim(p[2], `"'`))
@@ -148,8 +155,13 @@ func judgeFile(ctx context.Context, name string, b []byte, fs *rules.Findings) {
 			fs.Add("shortcut-autoclick", rules.High, "the page clicks the ShortCut control from script: the program starts when the page opens", name)
 		}
 	}
-	for _, m := range linkRe.FindAllStringSubmatch(text, 256) {
-		launch.URI(fs, m[1]) // ms-msdt:, search-ms:, UNC and WebDAV paths
+	if riskyLinkHint(lower) {
+		for _, m := range linkRe.FindAllStringSubmatch(text, 256) {
+			launch.URI(fs, m[1]) // ms-msdt:, search-ms:, UNC and WebDAV paths
+		}
+	}
+	if !strings.Contains(lower, "<script") {
+		return
 	}
 	for _, m := range scriptRe.FindAllStringSubmatch(text, 64) {
 		lang := launch.JScript
@@ -161,6 +173,17 @@ func judgeFile(ctx context.Context, name string, b []byte, fs *rules.Findings) {
 			fs.Add("page-script-runs", rules.High, "a page script starts programs through Windows Script Host (help pages run in the local-machine zone)", name)
 		}
 	}
+}
+
+// riskyLinkHint is a cheap test for text that may link to something
+// cmdline.RiskyURI would flag (anything but plain web and page links).
+func riskyLinkHint(lower string) bool {
+	for _, h := range []string{"ms-", "search", `\\`, "file:", "mk:", "its:", "hcp:", "shell:", "davwwwroot", "@ssl", "script:", "mhtml:"} {
+		if strings.Contains(lower, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // shortcutItem splits the ShortCut control's Item1, "[window],program,

@@ -150,3 +150,19 @@ func FuzzLZX(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkHalibut judges a 42 KB help file that inflates to 800 KB
+// (real LZX: matches, Huffman trees, resets).
+func BenchmarkHalibut(b *testing.B) {
+	data, err := os.ReadFile("testdata/halibut-help.chm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		r, err := New().Analyze(context.Background(), &analyzer.File{Data: data})
+		if err != nil || r.Unscannable != "" {
+			b.Fatal(err, r.Unscannable)
+		}
+	}
+}

@@ -101,12 +101,16 @@ func (r *bitReader) align() {
 	r.bits -= drop
 }
 
-// huffman is a canonical code read bit by bit (as zlib's puff does): small
-// and safe on incomplete or empty codes, which simply fail to decode.
+// huffman is a canonical code. Codes of up to fastBits bits are looked up
+// in a table; longer ones are read bit by bit (as zlib's puff does), which
+// is also safe on incomplete or empty codes: they simply fail to decode.
 type huffman struct {
 	count [maxCodeLen + 1]uint16
 	syms  []uint16
+	fast  [1 << fastBits]uint32 // symbol<<8 | length; 0: not in the table
 }
+
+const fastBits = 10
 
 func (h *huffman) build(lens []byte) {
 	h.count = [maxCodeLen + 1]uint16{}
@@ -126,9 +130,30 @@ func (h *huffman) build(lens []byte) {
 			offs[l]++
 		}
 	}
+	h.fast = [1 << fastBits]uint32{}
+	code, idx := 0, 0
+	for l := 1; l <= fastBits; l++ {
+		for k := 0; k < int(h.count[l]); k++ {
+			base := code << (fastBits - l)
+			for j := 0; j < 1<<(fastBits-l) && base+j < len(h.fast); j++ {
+				h.fast[base+j] = uint32(h.syms[idx])<<8 | uint32(l)
+			}
+			code++
+			idx++
+		}
+		code <<= 1
+	}
 }
 
 func (h *huffman) decode(r *bitReader) (int, error) {
+	if r.ensure(fastBits) == nil {
+		if e := h.fast[r.buf>>(32-fastBits)]; e != 0 {
+			l := uint(e & 0xff)
+			r.buf <<= l
+			r.bits -= l
+			return int(e >> 8), nil
+		}
+	}
 	code, first, index := 0, 0, 0
 	for l := 1; l <= maxCodeLen; l++ {
 		b, err := r.read(1)
