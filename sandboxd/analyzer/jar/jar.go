@@ -62,7 +62,10 @@ func (*Analyzer) Accepts(f *analyzer.File) bool {
 	return bytes.Contains(head, []byte("META-INF/MANIFEST.MF")) || bytes.Contains(head, []byte(".class"))
 }
 
-// traits gathers what the classes of one archive can do.
+// traits is what one class can do. The combinations are judged per
+// class: a dropper keeps its exec and its download together, while a
+// large library jar has one class that runs processes and another that
+// fetches URLs, which proves nothing.
 type traits struct {
 	exec, download, urlLoader, defineClass, scriptEngine, reflect, fileWrite bool
 	evidence                                                                 map[string]string
@@ -75,77 +78,112 @@ func (t *traits) note(key, ev string) {
 	}
 }
 
+// scan carries one analysis through an archive and the jars nested in it
+// (fat jars keep their libraries as BOOT-INF/lib/*.jar).
+type scan struct {
+	ctx         context.Context
+	fs          *rules.Findings
+	mainClass   string
+	classes     int
+	classNames  []string
+	total       int
+	unscannable string
+	inds        []verdict.Indicator
+}
+
+// maxNesting is how deep nested jars are followed.
+const maxNesting = 1
+
 // Analyze implements analyzer.Analyzer.
 func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Result, error) {
-	fs := &rules.Findings{Analyzer: a.Name()}
-	zr, err := zip.NewReader(bytes.NewReader(f.Data), int64(len(f.Data)))
+	s := &scan{ctx: ctx, fs: &rules.Findings{Analyzer: a.Name()}}
+	if err := s.archive(f.Data, "", 0); err != nil {
+		return analyzer.Result{Findings: s.fs.List(), Unscannable: "jar: " + err.Error()}, nil
+	}
+	if s.mainClass != "" {
+		s.fs.Add("main-class", rules.Info, "runs as a program (manifest Main-Class)", s.mainClass)
+	}
+	if s.classes > 0 {
+		s.fs.Add("classes", rules.Info, fmt.Sprintf("carries %d class file(s)", s.classes), strings.Join(s.classNames, ", "))
+	}
+	return analyzer.Result{Findings: s.fs.List(), Indicators: s.inds, Unscannable: s.unscannable}, ctx.Err()
+}
+
+func (s *scan) archive(b []byte, prefix string, depth int) error {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		return analyzer.Result{Unscannable: "jar: " + err.Error()}, nil
+		return err
 	}
 	if len(zr.File) > maxMembers {
-		return analyzer.Result{Unscannable: fmt.Sprintf("jar: %d members, more than %d", len(zr.File), maxMembers)}, nil
+		return fmt.Errorf("%d members, more than %d", len(zr.File), maxMembers)
 	}
-	t := &traits{evidence: map[string]string{}}
-	mainClass := ""
-	classes, total := 0, 0
-	var classNames []string
-	unscannable := ""
-	for _, m := range zr.File {
-		if rules.Done(ctx) {
-			return analyzer.Result{Findings: fs.List()}, ctx.Err()
+	fs := s.fs
+	if depth == 0 {
+		// The manifest first, wherever it sits: whether the jar runs
+		// colours how its classes are judged.
+		for _, m := range zr.File {
+			if strings.EqualFold(m.Name, "META-INF/MANIFEST.MF") && m.Flags&1 == 0 {
+				if data, err := readMember(m, maxMember); err == nil {
+					s.mainClass = manifestValue(data, "Main-Class")
+					if lc := manifestValue(data, "Launcher-Agent-Class"); lc != "" {
+						fs.Add("launcher-agent", rules.Low, "the manifest names a Launcher-Agent-Class that runs before main", lc)
+					}
+				}
+			}
 		}
-		name := m.Name
-		lower := strings.ToLower(name)
+	}
+	for _, m := range zr.File {
+		if rules.Done(s.ctx) {
+			return nil
+		}
+		name := prefix + m.Name
+		lower := strings.ToLower(m.Name)
 		if m.Flags&1 != 0 {
-			unscannable = "jar: encrypted member " + name
+			s.unscannable = "jar: encrypted member " + name
 			continue
 		}
 		if m.FileInfo().IsDir() {
 			continue
 		}
-		data, err := readMember(m, min(maxMember, maxTotal-total))
-		total += len(data)
+		data, err := readMember(m, min(maxMember, maxTotal-s.total))
+		s.total += len(data)
 		if err != nil {
-			unscannable = fmt.Sprintf("jar: member %s: %v", name, err)
+			s.unscannable = fmt.Sprintf("jar: member %s: %v", name, err)
 			continue
 		}
 		if rules.ContainsEICAR(data) {
 			fs.AddEICAR("jar member " + name)
 		}
 		switch {
-		case strings.EqualFold(name, "META-INF/MANIFEST.MF"):
-			mainClass = manifestValue(data, "Main-Class")
-			if lc := manifestValue(data, "Launcher-Agent-Class"); lc != "" {
-				fs.Add("launcher-agent", rules.Low, "the manifest names a Launcher-Agent-Class that runs before main", lc)
-			}
 		case strings.HasSuffix(lower, ".class"):
 			ci, err := parseClass(data)
 			if err != nil {
 				fs.Add("malformed-class", rules.Low, "a class file cannot be read", name+": "+err.Error())
 				continue
 			}
-			classes++
-			if len(classNames) < 4 {
-				classNames = append(classNames, ci.name)
+			s.classes++
+			if len(s.classNames) < 4 {
+				s.classNames = append(s.classNames, ci.name)
 			}
-			judgeClass(ci, t)
+			s.inds = append(s.inds, combine(s.ctx, judgeClass(ci), s.mainClass != "", fs)...)
+		case strings.HasSuffix(lower, ".jar") && bytes.HasPrefix(data, []byte("PK\x03\x04")):
+			if depth >= maxNesting {
+				fs.Add("deep-nesting", rules.Low, "nests jars deeper than the analyzer follows", name)
+				continue
+			}
+			if err := s.archive(data, name+"!/", depth+1); err != nil {
+				s.unscannable = fmt.Sprintf("jar: nested %s: %v", name, err)
+			}
 		case bytes.HasPrefix(data, []byte("MZ")):
 			fs.Add("embedded-program", rules.Medium, "carries a Windows program as a member", name)
 		case isScriptName(lower):
 			fs.Add("embedded-script", rules.Low, "carries a Windows script as a member", name)
-			if launch.Script(ctx, fs, string(data[:min(len(data), 1<<20)]), scriptLang(lower)).Exec {
+			if launch.Script(s.ctx, fs, string(data[:min(len(data), 1<<20)]), scriptLang(lower)).Exec {
 				fs.Add("embedded-script-runs", rules.Medium, "a script member runs commands", name)
 			}
 		}
 	}
-	if mainClass != "" {
-		fs.Add("main-class", rules.Info, "runs as a program (manifest Main-Class)", mainClass)
-	}
-	inds := combine(ctx, t, mainClass != "", fs)
-	if classes > 0 {
-		fs.Add("classes", rules.Info, fmt.Sprintf("carries %d class file(s)", classes), strings.Join(classNames, ", "))
-	}
-	return analyzer.Result{Findings: fs.List(), Indicators: inds, Unscannable: unscannable}, ctx.Err()
+	return nil
 }
 
 func readMember(m *zip.File, limit int) ([]byte, error) {
@@ -224,7 +262,8 @@ func hasRef(refs []string, want []string) string {
 	return ""
 }
 
-func judgeClass(ci *classInfo, t *traits) {
+func judgeClass(ci *classInfo) *traits {
+	t := &traits{evidence: map[string]string{}, strs: ci.strs}
 	for _, set := range []struct {
 		refs []string
 		flag *bool
@@ -244,13 +283,11 @@ func judgeClass(ci *classInfo, t *traits) {
 			t.note("loader", ci.name+": java.net.URLClassLoader")
 		}
 	}
-	if len(t.strs) < 4096 {
-		t.strs = append(t.strs, ci.strs...)
-	}
+	return t
 }
 
-// combine turns the archive's traits into findings: each capability
-// alone is common in honest code; the combinations are what droppers do.
+// combine turns one class's traits into findings: each capability alone
+// is common in honest code; the combinations are what droppers do.
 func combine(ctx context.Context, t *traits, runnable bool, fs *rules.Findings) []verdict.Indicator {
 	var urls, shells []string
 	for _, s := range t.strs {

@@ -211,6 +211,7 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 	}
 	var inds []verdict.Indicator
 	if d.actions != nil {
+		d.runtimeProperties()
 		for r := range d.actions.rows {
 			if rules.Done(ctx) {
 				return analyzer.Result{Findings: fs.List()}, ctx.Err()
@@ -227,6 +228,21 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 		}
 	}
 	return analyzer.Result{Findings: fs.List(), Indicators: inds}, ctx.Err()
+}
+
+// runtimeProperties adds the properties type 51 actions set at run time
+// (where the Property table has none): a later type 50/53/54 action can
+// run what one of them set.
+func (d *db) runtimeProperties() {
+	for r := range d.actions.rows {
+		typ, err := strconv.Atoi(d.actions.cell(r, "Type"))
+		if err == nil && typ&0x07 == kindText && typ&0x30 == srcProperty {
+			src := d.actions.cell(r, "Source")
+			if _, ok := d.property[src]; !ok {
+				d.property[src] = d.actions.cell(r, "Target")
+			}
+		}
+	}
 }
 
 func actionNames(t *table) []string {
@@ -311,6 +327,11 @@ func judgeAction(ctx context.Context, d *db, r int, fs *rules.Findings) []verdic
 			risky = true
 		}
 	case kindText:
+		if src == srcProperty && launch.Program(target) != "" {
+			fs.Add("property-command", rules.Medium, "a custom action sets a property to a "+launch.Program(target)+" command line (deferred actions run such values)", where+": "+target)
+			launch.Command(ctx, fs, target)
+			risky = true
+		}
 		if src == srcProperty && strings.Contains(strings.ToLower(target), "://") {
 			// Setting a property to a URL is only a step: judge it when
 			// an action uses it, but keep the address as an indicator.

