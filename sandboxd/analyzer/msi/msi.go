@@ -113,6 +113,11 @@ func readStreams(ctx context.Context, b []byte) (streams map[string][]byte, err 
 	}
 	streams = map[string][]byte{}
 	total := 0
+	// Compound files store streams uncompressed, each sector in one
+	// stream: together they cannot hold more than the file. More means
+	// cyclic or shared sector chains, and reading them would only burn
+	// time.
+	budget := min(maxTotal, 2*len(b)+64<<10)
 	for i := 0; i < maxEntries; i++ {
 		if rules.Done(ctx) {
 			return streams, ctx.Err()
@@ -124,9 +129,12 @@ func readStreams(ctx context.Context, b []byte) (streams map[string][]byte, err 
 		if e.Size <= 0 || !e.FileInfo().Mode().IsRegular() {
 			continue
 		}
-		n := min(e.Size, maxStream, int64(maxTotal-total))
+		if e.Size > int64(len(b)) {
+			return streams, fmt.Errorf("stream %q claims %d bytes, more than the whole file", DecodeStreamName(e.Name), e.Size)
+		}
+		n := min(e.Size, maxStream, int64(budget-total))
 		if n <= 0 {
-			return streams, fmt.Errorf("streams exceed %d bytes", maxTotal)
+			return streams, fmt.Errorf("streams add up to more than the file holds (%d bytes)", budget)
 		}
 		data, _ := io.ReadAll(io.LimitReader(e, n))
 		total += len(data)
