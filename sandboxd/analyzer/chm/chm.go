@@ -41,6 +41,10 @@ func (*Analyzer) Version() string { return "1" }
 const (
 	maxPages    = 4096
 	maxPageScan = 4 << 20
+	// maxScanTotal bounds the bytes judged over all files: directory
+	// entries may overlap, so a small file can name the same 4 MiB a
+	// thousand times.
+	maxScanTotal = 64 << 20
 )
 
 // Accepts takes ITSF files and anything named .chm.
@@ -56,7 +60,7 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 		return analyzer.Result{Unscannable: err.Error()}, nil
 	}
 	unscannable := ""
-	pages, compressed := 0, 0
+	pages, compressed, scanned := 0, 0, 0
 	for _, e := range ar.entries {
 		if rules.Done(ctx) {
 			return analyzer.Result{Findings: fs.List()}, ctx.Err()
@@ -75,6 +79,10 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 			}
 			unscannable = err.Error()
 			continue
+		}
+		if scanned += min(len(b), maxPageScan); scanned > maxScanTotal {
+			unscannable = fmt.Sprintf("chm: files add up to more than %d bytes to judge", maxScanTotal)
+			break
 		}
 		pages++
 		if e.section == 1 {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -164,5 +165,72 @@ func BenchmarkHalibut(b *testing.B) {
 		if err != nil || r.Unscannable != "" {
 			b.Fatal(err, r.Unscannable)
 		}
+	}
+}
+
+// itsf builds a minimal ITSF file by hand: one PMGL chunk listing names
+// that all point at the same content bytes.
+func itsf(content []byte, names ...string) []byte {
+	le := binary.LittleEndian
+	const chunk = 4096
+	ch := make([]byte, chunk)
+	copy(ch, "PMGL")
+	pos := 20
+	enc := func(v uint64) []byte {
+		var out []byte
+		for {
+			out = append([]byte{byte(v & 0x7f)}, out...)
+			v >>= 7
+			if v == 0 {
+				break
+			}
+		}
+		for i := 0; i < len(out)-1; i++ {
+			out[i] |= 0x80
+		}
+		return out
+	}
+	for _, n := range names {
+		rec := append(enc(uint64(len(n))), n...)
+		rec = append(rec, enc(0)...)
+		rec = append(rec, enc(0)...)
+		rec = append(rec, enc(uint64(len(content)))...)
+		pos += copy(ch[pos:], rec)
+	}
+	le.PutUint32(ch[4:], uint32(chunk-pos))
+	itsp := make([]byte, 0x54)
+	copy(itsp, "ITSP")
+	le.PutUint32(itsp[8:], 0x54)
+	le.PutUint32(itsp[16:], chunk)
+	le.PutUint32(itsp[44:], 1)
+	dir := append(itsp, ch...)
+	h := make([]byte, 0x60)
+	copy(h, "ITSF")
+	le.PutUint32(h[4:], 3)
+	le.PutUint32(h[8:], 0x60)
+	le.PutUint64(h[72:], 0x60)
+	le.PutUint64(h[80:], uint64(len(dir)))
+	le.PutUint64(h[88:], uint64(0x60+len(dir)))
+	return append(append(h, dir...), content...)
+}
+
+// Directory entries may overlap: twenty names for the same 4 MiB page are
+// judged up to the scan budget, then the file is unscannable.
+func TestOverlappingEntriesBounded(t *testing.T) {
+	page := []byte("<html><body>" + strings.Repeat("<p>help text</p>", (4<<20)/16) + "</body></html>")
+	var names []string
+	for i := 0; i < 20; i++ {
+		names = append(names, fmt.Sprintf("/p%02d.htm", i))
+	}
+	r, err := New().Analyze(context.Background(), &analyzer.File{Data: itsf(page, names...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Unscannable, "more than") {
+		t.Errorf("unscannable %q, want the scan budget", r.Unscannable)
+	}
+	one, _ := New().Analyze(context.Background(), &analyzer.File{Data: itsf(page, "/p.htm")})
+	if one.Unscannable != "" {
+		t.Errorf("one 4 MiB page: unscannable %q", one.Unscannable)
 	}
 }
