@@ -52,14 +52,15 @@ const (
 // Accepts takes zips that carry a manifest or class files near the start,
 // and anything named or typed as a Java archive.
 func (*Analyzer) Accepts(f *analyzer.File) bool {
-	if rules.HasExt(f.Ext, ".jar", ".war", ".ear") || strings.Contains(f.Type, "java") || f.Type == "application/jar" {
+	if rules.HasExt(f.Ext, ".jar", ".war", ".ear") {
 		return true
 	}
 	if !bytes.HasPrefix(f.Data, []byte("PK\x03\x04")) {
-		return false
+		return false // Java source is typed text/x-java: not ours
 	}
 	head := f.Data[:min(len(f.Data), 1<<16)]
-	return bytes.Contains(head, []byte("META-INF/MANIFEST.MF")) || bytes.Contains(head, []byte(".class"))
+	return strings.Contains(f.Type, "java") || f.Type == "application/jar" ||
+		bytes.Contains(head, []byte("META-INF/MANIFEST.MF")) || bytes.Contains(head, []byte(".class"))
 }
 
 // traits is what one class can do. The combinations are judged per

@@ -123,3 +123,20 @@ func FuzzClass(f *testing.F) {
 		}
 	})
 }
+
+func TestAccepts(t *testing.T) {
+	jarBytes, _ := os.ReadFile("testdata/updater.jar")
+	for _, tc := range []struct {
+		f    analyzer.File
+		want bool
+	}{
+		{analyzer.File{Data: jarBytes}, true},
+		{analyzer.File{Data: []byte("PK\x03\x04junk"), Ext: ".jar"}, true},
+		{analyzer.File{Data: []byte("public class A {}"), Type: "text/x-java"}, false},
+		{analyzer.File{Data: []byte("PK\x03\x04readme.txt")}, false},
+	} {
+		if got := New().Accepts(&tc.f); got != tc.want {
+			t.Errorf("Accepts(%q, type %q, ext %q) = %v", tc.f.Data[:min(len(tc.f.Data), 16)], tc.f.Type, tc.f.Ext, got)
+		}
+	}
+}
