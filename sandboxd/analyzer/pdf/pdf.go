@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/cmdline"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/script"
 	"github.com/airlockmail/airlock/verdict"
@@ -40,7 +41,7 @@ func New() *Analyzer { return &Analyzer{} }
 func (*Analyzer) Name() string { return "pdf" }
 
 // Version implements analyzer.Analyzer.
-func (*Analyzer) Version() string { return "1" }
+func (*Analyzer) Version() string { return "2" }
 
 // Accepts takes files whose type or extension says PDF, or with %PDF- in
 // the first KiB (readers accept it there, so attackers put it there).
@@ -75,6 +76,16 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 		return analyzer.Result{Findings: fs.List()}, err
 	}
 	judge(ctx, d, fs)
+	// A link to a risky protocol handler or share (ms-msdt:, search-ms:,
+	// file://host) is judged by the table every analyzer shares.
+	for i, u := range d.uris {
+		if i >= 64 {
+			break
+		}
+		if x, ok := cmdline.RiskyURI(a.Name(), u); ok {
+			fs.Add(x.Rule, x.Severity, "a link "+x.Description, x.Evidence)
+		}
+	}
 	var res analyzer.Result
 	res.Findings = fs.List()
 	for i, u := range d.uris {

@@ -45,9 +45,10 @@ var vbsBlockRe = regexp.MustCompile(`(?is)<script[^>]*language\s*=\s*["']?vbscri
 
 // judgeCommands deobfuscates text in the languages it is written in,
 // scans what deobfuscation revealed and judges the commands it runs. It
-// returns the traits of the revealed text, and whether every command the
+// returns the traits of the revealed text, the revealed text itself (the
+// lines deobfuscation changed or added), and whether every command the
 // (VBScript) text launches was worked out and found harmless.
-func judgeCommands(ctx context.Context, text, ext string, f *rules.Findings) (Traits, bool) {
+func judgeCommands(ctx context.Context, text, ext string, f *rules.Findings) (Traits, string, bool) {
 	if len(text) > maxScan {
 		text = text[:maxScan]
 	}
@@ -56,9 +57,18 @@ func judgeCommands(ctx context.Context, text, ext string, f *rules.Findings) (Tr
 	var t Traits
 	var cmds []string
 	resolved := false
+	var seen map[string]bool
+	var all strings.Builder
 	reveal := func(deob string) {
-		if deob != text && !rules.Done(ctx) {
-			t.merge(scan(ctx, deob, f, 0, resolved))
+		if deob == text || rules.Done(ctx) {
+			return
+		}
+		if seen == nil {
+			seen = lineSet(text)
+		}
+		if r := revealed(deob, seen); r != "" {
+			t.merge(scan(ctx, r, f, 0, resolved))
+			all.WriteString(r)
 		}
 	}
 	if batch {
@@ -99,28 +109,94 @@ func judgeCommands(ctx context.Context, text, ext string, f *rules.Findings) (Tr
 			f.Add(x.Rule, x.Severity, x.Description, x.Evidence)
 		}
 	}
-	return t, resolved
+	return t, all.String(), resolved
 }
 
-// uriRe finds protocol-handler URIs and UNC paths where a page would
-// follow them: attribute values, script strings, url() and redirects.
-// The character before the scheme must open a value, so prose ("search:
-// our catalogue") is not a link.
-var uriRe = regexp.MustCompile(`(?i)["'=(\x60]\s*((?:ms-[a-z0-9-]+|search|search-ms|hcp|its|mk|vbscript|mhtml|shell|file):[^"'<>\s\x60]*|\\\\[a-z0-9._@-]+\\[^"'<>\s\x60]*|https?://[^"'<>\s\x60]*(?:davwwwroot|@ssl)[^"'<>\s\x60]*)`)
+// lineSet is the set of lines of text, quotes normalised.
+func lineSet(text string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range strings.Split(text, "\n") {
+		m[normLine(l)] = true
+	}
+	return m
+}
+
+func normLine(l string) string {
+	return strings.TrimSpace(strings.ReplaceAll(l, `"`, "'"))
+}
+
+// revealed returns the lines of deob that are not lines of the original
+// (only what deobfuscation changed or added is scanned again).
+func revealed(deob string, orig map[string]bool) string {
+	var b strings.Builder
+	for _, l := range strings.Split(deob, "\n") {
+		if !orig[normLine(l)] {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// uriKeys start the URIs riskyURIs looks at: protocol handlers, UNC
+// paths, and WebDAV markers inside web URLs.
+var uriKeys = []string{"ms-", "search:", "search-ms:", "hcp:", "its:", "mk:", "vbscript:", "mhtml:", "shell:", "file:", `\\`, "davwwwroot", "@ssl"}
 
 // riskyURIs records every risky protocol handler or remote path a page
 // links to or navigates to (Follina's ms-msdt:, search-ms: on a share).
+// A URI counts where a page would follow it: right after a quote, '=',
+// '(' or a backtick (attribute values, script strings, url()), so prose
+// ("search: our catalogue") is not a link.
 func riskyURIs(text string, f *rules.Findings) {
 	if len(text) > maxScan {
 		text = text[:maxScan]
 	}
+	lower := strings.ToLower(text)
 	n := 0
-	for _, m := range uriRe.FindAllStringSubmatch(text, 256) {
-		if x, ok := cmdline.RiskyURI(f.Analyzer, m[1]); ok {
-			f.Add(x.Rule, x.Severity, x.Description, x.Evidence)
-			if n++; n >= 16 {
-				return
+	seen := map[int]bool{}
+	for _, key := range uriKeys {
+		for from := 0; from < len(lower); {
+			i := strings.Index(lower[from:], key)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(key)
+			start := i
+			if key == "davwwwroot" || key == "@ssl" {
+				// Back to the start of the value holding the URL.
+				start = strings.LastIndexAny(lower[max(0, i-1024):i], "\"'=(\x60<> \t\r\n")
+				if start < 0 {
+					continue
+				}
+				start += max(0, i-1024) + 1
+			}
+			if seen[start] || !opensValue(lower, start) {
+				continue
+			}
+			seen[start] = true
+			end := start + strings.IndexFunc(text[start:], func(r rune) bool {
+				return r == '"' || r == '\'' || r == '<' || r == '>' || r == '`' || r == ' ' || r == '\t' || r == '\r' || r == '\n'
+			})
+			if end < start {
+				end = len(text)
+			}
+			if x, ok := cmdline.RiskyURI(f.Analyzer, text[start:min(end, start+4096)]); ok {
+				f.Add(x.Rule, x.Severity, x.Description, x.Evidence)
+				if n++; n >= 16 {
+					return
+				}
 			}
 		}
 	}
+}
+
+// opensValue reports whether the text before i (spaces skipped) opens a
+// value: a quote, '=', '(' or a backtick.
+func opensValue(lower string, i int) bool {
+	j := i - 1
+	for j >= 0 && (lower[j] == ' ' || lower[j] == '\t') {
+		j--
+	}
+	return j >= 0 && strings.IndexByte("\"'=(`", lower[j]) >= 0
 }

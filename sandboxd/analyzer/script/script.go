@@ -89,12 +89,18 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyzer.File) (analyzer.Resu
 	if strings.Contains(lower, "<job") && strings.Contains(lower, "<script") || rules.HasExt(f.Ext, ".wsf") {
 		fs.Add("wsf", rules.Low, "a Windows Script File runs with full user rights", "<job>")
 	}
-	jt, resolved := judgeCommands(ctx, text, f.Ext, fs)
+	jt, rev, resolved := judgeCommands(ctx, text, f.Ext, fs)
 	t := scan(ctx, text, fs, 0, resolved)
-	t.merge(jt)
+	if rev != "" {
+		// Traits of the original and of what deobfuscation revealed
+		// combine: a download in one and a launch in the other.
+		t.merge(jt)
+		combine(newSrc(text[:min(len(text), maxScan)]+"\n"+rev), fs, t)
+	}
 	if isHTML {
 		html(ctx, text, fs, t)
 		riskyURIs(text, fs)
+		clipboardCommands(text, fs)
 	}
 	return analyzer.Result{Findings: fs.List(), Indicators: indicators(text)}, ctx.Err()
 }

@@ -89,7 +89,7 @@ func deobfuscateBatch(text string) string {
 		line = strings.TrimRight(line, "\r")
 		x := expandPercent(line, vars, '%')
 		if strings.Contains(x, "!") {
-			x = expandPercent(x, vars, '!')
+			x = expandDelayed(x, vars)
 		}
 		x = stripCarets(x)
 		batchSet(x, vars)
@@ -101,6 +101,24 @@ func deobfuscateBatch(text string) string {
 		s = s[:maxOut]
 	}
 	return s
+}
+
+// expandDelayed expands !var! piece by piece along the & chain of a
+// line, recording each set on the way: in `cmd /v /c "set a=pow&&set
+// b=ershell&&!a!!b!"` the sets happen before the later pieces expand.
+func expandDelayed(line string, vars map[string]string) string {
+	pieces := strings.Split(line, "&")
+	for i, p := range pieces {
+		pieces[i] = expandPercent(p, vars, '!')
+		x := stripCarets(pieces[i])
+		if k := strings.Index(strings.ToLower(x), "set "); k >= 0 {
+			before := strings.ToLower(strings.TrimRight(x[:k], `" (`))
+			if before == "" || strings.HasSuffix(before, "/c") || strings.HasSuffix(before, "/k") || strings.HasSuffix(before, "/r") {
+				batchSet(x[k:], vars)
+			}
+		}
+	}
+	return strings.Join(pieces, "&")
 }
 
 // stripCarets removes cmd's escape character outside double quotes.

@@ -74,3 +74,39 @@ s.Run ChrW(&H63) & ChrW(&H6D) & ChrW(100 + 0)`, "cmd"},
 		}
 	}
 }
+
+func TestFolds(t *testing.T) {
+	for _, tc := range []struct {
+		fold    func(string) string
+		in, out string
+	}{
+		{foldConcat, `'a' + 'b'+'c' + $x + 'd'`, `'abc' + $x + 'd'`},
+		{foldConcat, `$a + 'b'`, `$a + 'b'`},
+		{foldFormat, `'{1}{0}' -f 'b', 'a'`, `'ab'`},
+		{foldFormat, `Get-Item x -Force; '{0}' -foo 'a'`, `Get-Item x -Force; '{0}' -foo 'a'`},
+		{foldParen, `iex ('x')`, `iex 'x'`},
+		{foldParen, `Write-Host('x'); $o.M('y')`, `Write-Host('x'); $o.M('y')`},
+	} {
+		if got := tc.fold(tc.in); got != tc.out {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.out)
+		}
+	}
+}
+
+// A launch whose command depends on what the evaluator cannot know is
+// counted as unresolved, never taken as harmless.
+func TestVBSUnresolved(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		unresolved int
+	}{
+		{"Sub Go(c)\nCreateObject(\"WScript.Shell\").Run c\nEnd Sub", 1},
+		{"x = InputBox(\"cmd\")\nCreateObject(\"WScript.Shell\").Run x", 1},
+		{"WScript.Echo \"Run the report\"", 0},
+		{"CreateObject(\"WScript.Shell\").Run \"notepad.exe\"", 0},
+	} {
+		if got := VBSCommands(tc.in).Unresolved; got != tc.unresolved {
+			t.Errorf("%q: unresolved %d, want %d", tc.in, got, tc.unresolved)
+		}
+	}
+}

@@ -60,12 +60,13 @@ type judge struct {
 	memDL    string          // evidence of a download held in memory
 	tainted  map[string]bool // PowerShell variables that hold downloaded text
 	cradle   string          // evidence of download piped into evaluation
-	prevDL   bool            // the previous segment downloaded to memory
-	anyFetch string          // evidence of any network fetch to disk
+	prevDL   bool            // a segment earlier in this pipeline downloaded to memory
+	aliases  map[string]string
+	anyFetch string // evidence of any network fetch to disk
 }
 
 func newJudge(analyzer string) *judge {
-	return &judge{fs: &rules.Findings{Analyzer: analyzer}, tainted: map[string]bool{}}
+	return &judge{fs: &rules.Findings{Analyzer: analyzer}, tainted: map[string]bool{}, aliases: map[string]string{}}
 }
 
 // normalize undoes the escapes that change no meaning: cmd's caret and
@@ -112,6 +113,15 @@ func (j *judge) line(text string, depth int) {
 	}
 }
 
+// assignMatch matches a PowerShell assignment "$name =" at the start of
+// low, returning its span as regexp.FindStringIndex would.
+func assignMatch(low string) []int {
+	if !strings.HasPrefix(low, "$") {
+		return nil
+	}
+	return assignRe.FindStringIndex(low)
+}
+
 var (
 	assignRe     = regexp.MustCompile(`^\$([a-z0-9_:]+)\s*=`)
 	varRe        = regexp.MustCompile(`\$([a-z0-9_:]+)`)
@@ -130,36 +140,51 @@ var (
 func (j *judge) segment(s segment, depth int) {
 	low := strings.ToLower(s.text)
 	body := s.text
-	if m := assignRe.FindStringIndex(low); m != nil {
+	if m := assignMatch(low); m != nil {
 		// `$d = irm URL`: judge the right-hand side as the command.
 		body = strings.TrimLeft(strings.TrimSpace(s.text[m[1]:]), "(")
 	}
 	c := parse(body)
-	wasDL := j.prevDL
-	j.prevDL = false
+	if a, ok := j.aliases[c.prog]; ok {
+		c.prog = a
+	}
+	// A download feeds the whole pipeline after it:
+	// iwr URL | Select -Expand Content | iex.
+	wasDL := j.prevDL && s.piped
+	j.prevDL = wasDL
 
 	// Text patterns that do not depend on which program runs (PowerShell
-	// code inside a command line, .NET calls).
-	memDL := memDLRe.MatchString(low)
-	if m := dlFileRe.FindStringSubmatch(low); m != nil {
-		j.files = append(j.files, dl{dest: baseName(m[1]), evidence: s.text})
-		j.anyFetch = s.text
-		memDL = false
+	// code inside a command line, .NET calls). Each regexp runs only
+	// when a word it needs is there: most commands have none of them.
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(low, w) {
+				return true
+			}
+		}
+		return false
 	}
-	eval := evalTextRe.MatchString(low)
-	if eval && hasURL(low) && inlineDLRe.MatchString(low) && !strings.Contains(low, "-outf") {
-		memDL = true // iex (irm URL), iex(iwr URL).Content
+	memDL := has("download", "openread", "getstringasync", "getbytearrayasync", "uploadstring", "webrequest]") && memDLRe.MatchString(low)
+	if has("downloadfile") {
+		if m := dlFileRe.FindStringSubmatch(low); m != nil {
+			j.files = append(j.files, dl{dest: baseName(m[1]), evidence: s.text})
+			j.anyFetch = s.text
+			memDL = false
+		}
 	}
-	if m := procStartRe.FindStringSubmatch(low); m != nil {
-		j.addRun(m[2], s.text, false)
+	eval := has("iex", "invoke-expression", "scriptblock", "invokescript", "invoke-command") && evalTextRe.MatchString(low)
+	if has("process]::start") {
+		if m := procStartRe.FindStringSubmatch(low); m != nil {
+			j.addRun(m[2], s.text, false)
+		}
 	}
-	if m := reflectRe.FindString(low); m != "" {
+	if has("assembly]::") && reflectRe.MatchString(low) {
 		j.add("reflective-load", rules.High, "loads a .NET assembly from memory", s.text)
 	}
-	if amsiRe.MatchString(low) {
+	if has("amsi") && amsiRe.MatchString(low) {
 		j.add("amsi-bypass", rules.Critical, "tampers with AMSI, the interface anti-virus uses to see scripts", s.text)
 	}
-	if defenderRe.MatchString(low) {
+	if has("mppreference") && defenderRe.MatchString(low) {
 		j.add("defender-tamper", rules.Critical, "disables Microsoft Defender or excludes paths from it", s.text)
 	}
 	if i := strings.Index(low, "ms-msdt:"); i >= 0 {
@@ -167,7 +192,7 @@ func (j *judge) segment(s segment, depth int) {
 			j.add(f.Rule, f.Severity, f.Description, s.text)
 		}
 	}
-	if runKeyTextRe.MatchString(low) {
+	if has("currentversion") && runKeyTextRe.MatchString(low) {
 		j.runKey(s.text, low)
 	}
 
@@ -175,12 +200,15 @@ func (j *judge) segment(s segment, depth int) {
 	mem, ev := j.program(&c, s, depth)
 	memDL = memDL || mem
 	eval = eval || ev
+	if eval && !memDL && hasURL(low) && inlineDLRe.MatchString(low) && !strings.Contains(low, "-outf") {
+		memDL = true // iex (irm URL), iex(iwr URL).Content
+	}
 
 	if memDL {
 		j.memDL = s.text
 		j.prevDL = true
-		if m := assignRe.FindStringSubmatch(low); m != nil {
-			j.tainted[m[1]] = true
+		if m := assignMatch(low); m != nil {
+			j.tainted[strings.TrimSpace(low[1:m[1]-1])] = true
 		}
 	}
 	if eval {
@@ -190,9 +218,11 @@ func (j *judge) segment(s segment, depth int) {
 		case s.piped && wasDL:
 			j.cradle = j.memDL + " | " + s.text
 		default:
-			for _, m := range varRe.FindAllStringSubmatch(low, 16) {
-				if j.tainted[m[1]] {
-					j.cradle = j.memDL + " … " + s.text
+			if len(j.tainted) > 0 && strings.Contains(low, "$") {
+				for _, m := range varRe.FindAllStringSubmatch(low, 16) {
+					if j.tainted[m[1]] {
+						j.cradle = j.memDL + " … " + s.text
+					}
 				}
 			}
 		}

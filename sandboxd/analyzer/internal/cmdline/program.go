@@ -103,9 +103,28 @@ func (j *judge) program(c *call, s segment, depth int) (memDL, eval bool) {
 		if a := scriptArg(c); a != "" {
 			j.addRun(a, c.raw, true)
 		}
+	case "set-alias", "sal", "new-alias", "nal":
+		// Set-Alias x iex: later calls of x are calls of iex.
+		name, value := c.value("-name", "-n"), c.value("-value", "-v")
+		if pos := c.positional(); name == "" && len(pos) >= 2 {
+			name, value = pos[0], pos[1]
+		}
+		if name != "" && value != "" && len(j.aliases) < 256 {
+			j.aliases[strings.ToLower(name)] = progName(value)
+		}
 	case "start", "start-process", "saps", "invoke-item", "ii", "explorer", "call":
 		if p == "start" {
 			j.line(startTail(c.tail), depth+1)
+		}
+		if p == "start-process" || p == "saps" || p == "start" {
+			// Start-Process X -ArgumentList Y runs the command line "X Y".
+			if a := c.value("-argumentlist", "-args", "-arg", "-a"); a != "" {
+				prog := c.value("-filepath", "-file", "-fi")
+				if pos := c.positional(); prog == "" && len(pos) > 0 {
+					prog = pos[0]
+				}
+				j.line(`"`+prog+`" `+a, depth+1)
+			}
 		}
 		if v := c.value("-filepath", "-path", "-fi"); v != "" {
 			j.addRun(v, c.raw, p != "explorer")
