@@ -261,7 +261,9 @@ func decompressLZX(ctx context.Context, in []byte, want, windowBits, resetFrames
 	}
 	window := 1 << windowBits
 	mainSyms := numChars + 8*positionSlots(windowBits)
-	out := make([]byte, 0, min(want, 4*len(in)+frameSize))
+	// LZX rarely inflates past 32×; growing a multi-megabyte buffer by
+	// doubling was most of the cost of a large help file.
+	out := make([]byte, 0, min(want, 32*len(in)+frameSize))
 	r := &bitReader{in: in}
 	var s lzxState
 	s.reset(mainSyms)
@@ -467,7 +469,11 @@ func (s *lzxState) decodeRun(r *bitReader, out []byte, run, window int) ([]byte,
 			return out, fmt.Errorf("lzx: match offset %d outside the window at %d", off, len(out))
 		}
 		from := len(out) - int(off)
-		for k := 0; k < length; k++ {
+		if int(off) >= length {
+			out = append(out, out[from:from+length]...)
+			continue
+		}
+		for k := 0; k < length; k++ { // overlapping: a run
 			out = append(out, out[from+k])
 		}
 	}
