@@ -41,6 +41,14 @@ func Sniff(data []byte) string {
 		if bytes.Contains(data, []byte("vbaProject.bin")) {
 			return "application/vnd.ms-office.macroenabled"
 		}
+		// MSIX/APPX packages and bundles are installers, not archives. The
+		// manifest is named in the first local headers or, when the
+		// payload comes first, in the central directory at the end.
+		for _, part := range [][]byte{data[:min(len(data), 1<<16)], data[max(0, len(data)-1<<16):]} {
+			if bytes.Contains(part, []byte("AppxManifest.xml")) || bytes.Contains(part, []byte("AppxBundleManifest.xml")) {
+				return "application/vnd.ms-appx"
+			}
+		}
 	case m == "application/x-bzip2":
 		// mimetype takes any "BZh" for bzip2; a real stream has a block
 		// size digit and a block or end-of-stream magic after it.
@@ -54,6 +62,11 @@ func Sniff(data []byte) string {
 	case m == "text/html":
 		if bytes.Contains(bytes.ToLower(data[:min(len(data), 8192)]), []byte("<hta:application")) {
 			return "application/hta"
+		}
+	case m == "text/xml" || m == "application/xml":
+		// An App Installer file makes Windows fetch and install a package.
+		if bytes.Contains(data[:min(len(data), 4096)], []byte("schemas.microsoft.com/appx/appinstaller")) {
+			return "application/appinstaller"
 		}
 	case m == "text/plain" || m == "application/octet-stream":
 		if s := scriptMarker(data); s != "" {
@@ -126,7 +139,7 @@ func scriptMarker(data []byte) string {
 // in Windows Script Host.
 var (
 	execExt = set(".exe", ".com", ".scr", ".pif", ".cpl", ".dll", ".sys", ".ocx", ".msi", ".msp", ".msc",
-		".lnk", ".jar", ".appx", ".msix", ".appxbundle", ".application", ".gadget", ".elf", ".bin", ".drv", ".xll", ".wll")
+		".lnk", ".jar", ".appx", ".msix", ".appxbundle", ".msixbundle", ".appinstaller", ".application", ".gadget", ".elf", ".bin", ".drv", ".xll", ".wll")
 	scriptExt = set(".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh", ".wsc", ".hta", ".ps1", ".psm1", ".psd1",
 		".bat", ".cmd", ".sct", ".reg", ".url", ".scf", ".inf", ".vb", ".py", ".sh", ".html", ".htm", ".xhtml",
 		".shtml", ".svg", ".mht", ".mhtml", ".chm", ".settingcontent-ms", ".library-ms", ".iqy", ".slk",
@@ -178,7 +191,8 @@ func categoryOfType(t string) verdict.Category {
 		"application/x-elf", "application/x-executable", "application/x-sharedlib", "application/x-mach-binary",
 		"application/x-ms-installer", "application/x-msi", "application/x-windows-installer", "application/x-ms-shortcut",
 		"application/x-java-applet", "application/vnd.android.package-archive", "application/x-object",
-		"application/java-archive", "application/jar", "application/x-java-archive":
+		"application/java-archive", "application/jar", "application/x-java-archive",
+		"application/vnd.ms-appx", "application/appinstaller":
 		return verdict.Executable
 	case "text/html", "application/xhtml+xml", "image/svg+xml", "text/javascript", "application/javascript",
 		"application/x-javascript", "application/hta", "text/x-wsf", "application/x-wsh-script", "text/vbscript",

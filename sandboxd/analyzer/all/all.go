@@ -9,13 +9,17 @@ import (
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/sandboxd/analyzer"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/archive"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/chm"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/clamav"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/diskimage"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/eicar"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/filetype"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/hashlist"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/jar"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/jsemu"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/lnk"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/msi"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/msix"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/office"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/onenote"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/pdf"
@@ -23,6 +27,7 @@ import (
 	"github.com/airlockmail/airlock/sandboxd/analyzer/script"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/shellxml"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/urlfile"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/xll"
 )
 
 // Env is what a constructor may use: the whole configuration (paths are
@@ -53,6 +58,11 @@ var registry = []constructor{
 	func(Env) (analyzer.Analyzer, error) { return onenote.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return diskimage.New(), nil },
 	func(Env) (analyzer.Analyzer, error) { return archive.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return msi.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return jar.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return xll.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return msix.New(), nil },
+	func(Env) (analyzer.Analyzer, error) { return chm.New(), nil },
 	func(e Env) (analyzer.Analyzer, error) {
 		c := e.Config.Sandboxd.JSEmu
 		if !c.Enabled {

@@ -15,6 +15,7 @@ import (
 	"github.com/airlockmail/airlock/sandboxd/analyzer/diskimage"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/members"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
+	"github.com/airlockmail/airlock/sandboxd/analyzer/msix"
 	"github.com/airlockmail/airlock/verdict"
 )
 
@@ -42,6 +43,9 @@ func (*Analyzer) Accepts(f *analyzer.File) bool {
 		return false // disk images have their own analyzer
 	}
 	d := f.Data
+	if msix.IsPackage(d) {
+		return false // an installer package, judged by the msix analyzer
+	}
 	if bytes.HasPrefix(d, []byte("PK\x03\x04")) || bytes.HasPrefix(d, []byte("PK\x05\x06")) {
 		head := d[:min(len(d), 1<<16)]
 		return !bytes.Contains(head, []byte("[Content_Types].xml"))

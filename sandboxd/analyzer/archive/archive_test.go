@@ -48,3 +48,21 @@ func TestGigabyteMember(t *testing.T) {
 		t.Errorf("neighbour not judged: %+v", r.Findings)
 	}
 }
+
+// An MSIX whose payload comes before its manifest is still a package for
+// the msix analyzer, not an archive hiding a program among documents.
+func TestMSIXIsNotAnArchive(t *testing.T) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, m := range []struct {
+		name string
+		data []byte
+	}{{"App.exe", append([]byte("MZ"), make([]byte, 100<<10)...)}, {"AppxManifest.xml", []byte("<Package/>")}, {"AppxBlockMap.xml", []byte("<BlockMap/>")}} {
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: m.name, Method: zip.Store})
+		w.Write(m.data)
+	}
+	zw.Close()
+	if New().Accepts(&analyzer.File{Data: b.Bytes()}) {
+		t.Error("the archive analyzer takes an MSIX package")
+	}
+}

@@ -36,8 +36,12 @@ const (
 // CFB writes a compound file (MS-CFB version 3, 512-byte sectors) with the
 // given top-level nodes under the root storage. Streams under 4096 bytes
 // go to the mini stream, as Office writes them. Deterministic: no times.
-func CFB(top ...*Node) []byte {
-	root := &Node{Name: "Root Entry", Children: top, storage: true}
+func CFB(top ...*Node) []byte { return CFBWithCLSID([16]byte{}, top...) }
+
+// CFBWithCLSID is CFB with a class id on the root storage (an MSI package
+// is recognised by it).
+func CFBWithCLSID(clsid [16]byte, top ...*Node) []byte {
+	root := &Node{Name: "Root Entry", Children: top, storage: true, clsid: clsid}
 	// Flatten: directory order is a preorder walk.
 	var entries []*Node
 	var walk func(n *Node)

@@ -59,6 +59,7 @@ func Samples() []Sample {
 	out = append(out, linkSamples()...)
 	out = append(out, linkSamples2()...)
 	out = append(out, containerSamples()...)
+	out = append(out, installerSamples()...)
 	out = append(out, cmdlineSamples()...)
 	out = append(out, shortcutSamples()...)
 	return out
