@@ -41,6 +41,12 @@ type File struct {
 	// Container is true for archives, nested mail and TNEF that were
 	// opened and whose members are listed after it.
 	Container bool `json:"container,omitempty"`
+	// Reading names the other way of reading an ambiguous message that
+	// found this file ("second Content-Type header", "header read past a
+	// broken line", ...); empty when the plain reading found it. Mail
+	// clients disagree on such messages, so the files of every reading
+	// are listed.
+	Reading string `json:"reading,omitempty"`
 	// Data is the decoded bytes, kept only with Options.KeepData and only
 	// when the file was read whole.
 	Data []byte `json:"-"`
@@ -53,7 +59,8 @@ type Flags struct {
 	Truncated bool `json:"truncated,omitempty"`
 	Corrupt   bool `json:"corrupt,omitempty"`
 	// Limit names the limit that was hit: depth, files, file_bytes,
-	// total_bytes, ratio, time.
+	// total_bytes, ratio, time, readings (more ambiguous readings
+	// than a walk takes).
 	Limit string `json:"limit,omitempty"`
 }
 
