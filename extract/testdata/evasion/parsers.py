@@ -92,8 +92,26 @@ def tool_files(cmd, raw, stdin=False):
 TOOLS = {
     "ripmime": (["ripmime", "-i", "{in}", "-d", "{out}", "--no-paranoid"], False),
     "munpack": (["munpack", "-q", "-t", "-C", "{out}", "{in}"], False),
-    "reformime": (["reformime", "-x{out}/"], True),
 }
+
+
+def reformime_files(raw):
+    """reformime -x segfaults here (maildrop 2.9.3, Debian 12): list the
+    sections with -i, then extract each decoded with -s N -e."""
+    try:
+        info = subprocess.run(["reformime", "-i"], input=raw, capture_output=True, timeout=30).stdout
+    except (subprocess.TimeoutExpired, OSError):
+        return []
+    out = []
+    for line in info.decode("latin-1").splitlines():
+        if line.startswith("section: "):
+            sec = line.split(": ", 1)[1].strip()
+            try:
+                r = subprocess.run(["reformime", "-s", sec, "-e"], input=raw, capture_output=True, timeout=30)
+            except (subprocess.TimeoutExpired, OSError):
+                continue
+            out.append(r.stdout)
+    return out
 
 
 def main():
@@ -102,6 +120,8 @@ def main():
     with open(os.path.join(HERE, "go-parsers.json")) as f:
         gores = json.load(f)
     tools = [t for t in TOOLS if shutil.which(TOOLS[t][0][0])]
+    if shutil.which("reformime"):
+        tools.append("reformime")
     cols = ["airlock", "python-walk", "python-attachments"] + tools + ["go-stdlib", "go-message"]
     rows = []
     found = {c: 0 for c in cols}
@@ -115,6 +135,9 @@ def main():
             "python-attachments": want in {sha(b) for b in python_attachments(raw)},
         }
         for t in tools:
+            if t == "reformime":
+                res[t] = want in {sha(b) for b in reformime_files(raw)}
+                continue
             argv, stdin = TOOLS[t]
             res[t] = want in {sha(b) for b in tool_files(argv, raw, stdin)}
         res["go-stdlib"] = gores["parsers"][c["file"]]["go-stdlib"]
