@@ -1,22 +1,16 @@
 package extract
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"io"
-	"mime"
-	"mime/multipart"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	gomessage "github.com/emersion/go-message"
+	"github.com/airlockmail/airlock/internal/altparsers"
 )
 
 const evasionDir = "testdata/evasion"
@@ -109,8 +103,8 @@ func writeEvasionCorpus(t *testing.T, cases []evasionCase) {
 			t.Fatal(err)
 		}
 		goResults[c.File] = map[string]bool{
-			"go-stdlib":  containsHash(stdlibFiles(c.msg), c.SHA256),
-			"go-message": containsHash(goMessageFiles(c.msg), c.SHA256),
+			"go-stdlib":  containsHash(altparsers.Stdlib(c.msg), c.SHA256),
+			"go-message": containsHash(altparsers.GoMessage(c.msg), c.SHA256),
 		}
 		_ = r
 	}
@@ -136,71 +130,6 @@ func containsHash(files [][]byte, sha string) bool {
 		}
 	}
 	return false
-}
-
-// stdlibFiles is what a program built on net/mail and mime/multipart
-// would find: every leaf, decoded (multipart.Reader undoes
-// quoted-printable itself).
-func stdlibFiles(msg []byte) [][]byte {
-	m, err := mail.ReadMessage(bytes.NewReader(msg))
-	if err != nil {
-		return nil
-	}
-	var out [][]byte
-	var walkEntity func(ct, cte string, body io.Reader, depth int)
-	walkEntity = func(ct, cte string, body io.Reader, depth int) {
-		if depth > 10 {
-			return
-		}
-		mt, params, _ := mime.ParseMediaType(ct)
-		if strings.HasPrefix(mt, "multipart/") {
-			mr := multipart.NewReader(body, params["boundary"])
-			for {
-				p, err := mr.NextPart()
-				if err != nil {
-					return
-				}
-				walkEntity(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, depth+1)
-			}
-		}
-		var r io.Reader = body
-		if strings.EqualFold(strings.TrimSpace(cte), "base64") {
-			r = base64.NewDecoder(base64.StdEncoding, body)
-		}
-		b, _ := io.ReadAll(io.LimitReader(r, 8<<20))
-		if mt == "message/rfc822" {
-			if m2, err := mail.ReadMessage(bytes.NewReader(b)); err == nil {
-				walkEntity(m2.Header.Get("Content-Type"), m2.Header.Get("Content-Transfer-Encoding"), m2.Body, depth+1)
-			}
-		}
-		out = append(out, b)
-	}
-	walkEntity(m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), m.Body, 0)
-	return out
-}
-
-// goMessageFiles is what emersion/go-message's Entity.Walk finds.
-func goMessageFiles(msg []byte) [][]byte {
-	e, err := gomessage.Read(bufio.NewReader(bytes.NewReader(msg)))
-	if e == nil || err != nil && !gomessage.IsUnknownCharset(err) && !gomessage.IsUnknownEncoding(err) {
-		return nil
-	}
-	var out [][]byte
-	e.Walk(func(path []int, ent *gomessage.Entity, err error) error {
-		if err != nil {
-			return err
-		}
-		if ent.MultipartReader() != nil {
-			return nil
-		}
-		b, _ := io.ReadAll(io.LimitReader(ent.Body, 8<<20))
-		if mt, _, _ := ent.Header.ContentType(); mt == "message/rfc822" {
-			out = append(out, goMessageFiles(b)...)
-		}
-		out = append(out, b)
-		return nil
-	})
-	return out
 }
 
 // TestEvasionParsersTable checks the committed table is in step with the

@@ -54,6 +54,7 @@ func (w *walker) alternative(why string, fn func()) {
 			seen[f.SHA256] = true
 		}
 	}
+	added := 0
 	var skip []string // containers already listed: their members are too
 	for _, f := range alt {
 		if under(f.Path, skip) {
@@ -72,6 +73,10 @@ func (w *walker) alternative(why string, fn func()) {
 			f.Reading = why + "; " + f.Reading
 		}
 		w.res.Files = append(w.res.Files, f)
+		added++
+	}
+	if added > 0 {
+		w.problem("ambiguous: %d more file(s) when read with %s", added, why)
 	}
 }
 
