@@ -624,6 +624,9 @@ func decodeBase64(body []byte) (data []byte, junk bool, stop []byte) {
 		}
 	}
 	chunks := bytes.FieldsFunc(clean, func(r rune) bool { return r == '=' })
+	// Unpadded chunks decode to at most 3/4 of their length: len(clean)
+	// always has room (the padded estimate above may not).
+	dst = make([]byte, len(clean))
 	out := dst[:0]
 	for i, ch := range chunks {
 		if len(ch)%4 == 1 {

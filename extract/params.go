@@ -460,7 +460,7 @@ func paramCandidates(v, key string) []string {
 	_, p = parseMediaType(stripComments(v))
 	add(p[key])
 	// "multipart/mixed boundary=x" (no ';') and other glued forms.
-	lv := strings.ToLower(v)
+	lv := asciiLower(v) // same length as v, so its offsets index v
 	for off := 0; ; {
 		i := strings.Index(lv[off:], key+"=")
 		if i < 0 {
@@ -475,4 +475,15 @@ func paramCandidates(v, key string) []string {
 		off = i + len(key) + 1
 	}
 	return out
+}
+
+// asciiLower folds ASCII letters only, keeping every byte offset.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
