@@ -211,8 +211,14 @@ func parseMediaType(v string) (string, map[string]string) {
 		if eq <= 0 {
 			continue
 		}
-		k := strings.ToLower(strings.TrimSpace(p[:eq]))
-		val := unquote(strings.TrimSpace(p[eq+1:]))
+		k := strings.ToLower(strings.TrimSpace(stripComments(p[:eq])))
+		rawVal := strings.TrimSpace(p[eq+1:])
+		if strings.HasPrefix(rawVal, "(") {
+			// A leading RFC 822 comment is no part of the value. (Not
+			// stripped elsewhere: "report(1).pdf" is a name.)
+			rawVal = strings.TrimSpace(stripComments(rawVal))
+		}
+		val := unquote(rawVal)
 		if i := strings.IndexByte(k, '*'); i > 0 {
 			base, rest := k[:i], k[i+1:]
 			c := conts[base]
@@ -437,6 +443,9 @@ func paramCandidates(v, key string) []string {
 	_, p := parseMediaType(v)
 	add(p[key])
 	variants := func(raw string) {
+		if strings.HasPrefix(raw, "(") {
+			add(unquote(strings.TrimSpace(stripComments(raw)))) // a comment first: RFC 822 readers skip it
+		}
 		add(unquote(raw))
 		add(strings.Trim(raw, "\" \t"))
 		add(decodeWords(unquote(raw)))

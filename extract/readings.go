@@ -20,7 +20,7 @@ import (
 // an unscannable entry, so that ambiguity cannot be bought with volume.
 
 // maxReadings bounds the other readings one walk may take.
-const maxReadings = 32
+const maxReadings = 64
 
 // alternative walks fn as another reading of the same bytes and keeps the
 // files it finds that the walk has not listed yet (by hash), marked with
