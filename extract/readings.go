@@ -150,32 +150,50 @@ func hasHeaderAfter(b []byte) bool {
 // conventions, when it mixes them where structure is: bare CR taken as a
 // line break (Python's email package and old Mac software do so), and bare
 // LF not taken as one (a client that splits lines on CRLF only).
+//
+// Only a bare CR or LF right before structure matters: a delimiter or a
+// Content-* field (both hold a '-' in their first eight bytes, which the
+// base64 that fills big messages never does) or another line break (a
+// blank line). So the check looks at the '-' bytes and at doubled breaks,
+// not at every line: it costs one vectorised scan on a CRLF message.
 func lineBreakReadings(raw []byte) (crAsBreak, crlfOnly []byte) {
-	nCRLF := bytes.Count(raw, []byte("\r\n"))
-	nCR, nLF := bytes.Count(raw, []byte("\r")), bytes.Count(raw, []byte("\n"))
-	if nCR == nCRLF && (nLF == nCRLF || nCRLF == 0) {
-		return nil, nil // one convention throughout (the common case, found fast)
-	}
-	bareCR, bareLF, crlf := false, false, false
-	for i := 0; i < len(raw); i++ {
-		switch raw[i] {
-		case '\r':
-			if i+1 < len(raw) && raw[i+1] == '\n' {
-				crlf = true
-				i++
-				continue
-			}
-			if structuralAfter(raw[i+1:]) {
-				bareCR = true
-			}
-		case '\n':
-			if structuralAfter(raw[i+1:]) {
-				bareLF = true
-			}
+	bareCR, bareLF := false, false
+	before := func(s int) {
+		switch {
+		case s <= 0:
+		case raw[s-1] == '\r':
+			bareCR = true
+		case raw[s-1] == '\n' && (s < 2 || raw[s-2] != '\r'):
+			bareLF = true
 		}
-		if bareCR && bareLF {
+	}
+	for off := 0; off < len(raw) && !(bareCR && bareLF); {
+		i := bytes.IndexByte(raw[off:], '-')
+		if i < 0 {
 			break
 		}
+		j := off + i
+		off = j + 1
+		if j+1 < len(raw) && raw[j+1] == '-' {
+			before(j) // "--delimiter"
+		}
+		if s := j - 7; s >= 0 && bytes.EqualFold(raw[s:j], []byte("content")) {
+			before(s) // "Content-*:"
+		}
+	}
+	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') >= 0 {
+		bareCR = true // CR-only throughout
+	}
+	// A blank line of bare breaks matters where it ends a header; look
+	// for one in the first 64 KiB (a long scan for "\r\r" costs a call
+	// per line on CRLF mail).
+	head := raw[:min(len(raw), 64<<10)]
+	if bytes.Contains(head, []byte("\r\r")) {
+		bareCR = true
+	}
+	crlf := bytes.Contains(raw, []byte("\r\n"))
+	if crlf && bytes.Contains(head, []byte("\n\n")) {
+		bareLF = true
 	}
 	if bareCR {
 		crAsBreak = make([]byte, 0, len(raw)+64)
@@ -196,16 +214,4 @@ func lineBreakReadings(raw []byte) (crAsBreak, crlfOnly []byte) {
 		}
 	}
 	return crAsBreak, crlfOnly
-}
-
-// structuralAfter reports whether a line starting at b could change the
-// MIME structure: a delimiter, a Content-* field, a blank line.
-func structuralAfter(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	if b[0] == '\r' || b[0] == '\n' || bytes.HasPrefix(b, []byte("--")) {
-		return true
-	}
-	return len(b) > 8 && bytes.EqualFold(b[:8], []byte("content-"))
 }
