@@ -44,6 +44,12 @@ type File struct {
 	// Unlocked is true for a password-protected container that a password
 	// found in the message opened (which one is never said).
 	Unlocked bool `json:"unlocked,omitempty"`
+	// Reading names the other way of reading an ambiguous message that
+	// found this file ("second Content-Type header", "header read past a
+	// broken line", ...); empty when the plain reading found it. Mail
+	// clients disagree on such messages, so the files of every reading
+	// are listed.
+	Reading string `json:"reading,omitempty"`
 	// Data is the decoded bytes, kept only with Options.KeepData and only
 	// when the file was read whole.
 	Data []byte `json:"-"`
@@ -56,7 +62,8 @@ type Flags struct {
 	Truncated bool `json:"truncated,omitempty"`
 	Corrupt   bool `json:"corrupt,omitempty"`
 	// Limit names the limit that was hit: depth, files, file_bytes,
-	// total_bytes, ratio, time.
+	// total_bytes, ratio, time, readings (more ambiguous readings
+	// than a walk takes).
 	Limit string `json:"limit,omitempty"`
 }
 

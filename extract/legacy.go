@@ -6,11 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
 // Legacy attachment encodings still seen in the wild: uuencode (as a
-// transfer encoding, and inline in plain-text bodies) and BinHex 4.0.
+// transfer encoding, and inline in text bodies), yEnc and BinHex 4.0.
+// Outlook, Thunderbird and news readers show uuencoded and yEnc blocks in
+// a text body as attachments, so a block in any text part — preamble and
+// epilogue included, in any charset — is a file.
 
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
@@ -75,7 +79,73 @@ func uuLines(lines [][]byte) (data []byte, end bool) {
 	return data, false
 }
 
-// inlineUU lists uuencoded files found inside a plain-text body.
+// inlineFiles lists the files encoded inside a text body (uuencode, yEnc,
+// BinHex), reading the text in charset too when that is not ASCII-based
+// (UTF-16 and UTF-32, EBCDIC): the markers are then not visible in the raw
+// bytes, but the client decodes the charset before it looks for them.
+func (w *walker) inlineFiles(text []byte, charset string, at string, depth int) {
+	w.inlineEncoded(text, at, depth)
+	if alt := decodeText(text, charset); alt != nil {
+		w.alternative("text decoded from "+orDefault(charset, "its byte-order mark"), func() { w.inlineEncoded(alt, at, depth) })
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// decodeText returns text converted to UTF-8 when its charset is not
+// ASCII-based (so inline markers could hide in it), else nil.
+func decodeText(text []byte, charset string) []byte {
+	cs := strings.ToLower(strings.TrimSpace(charset))
+	switch {
+	case len(text) > 16<<20 || len(text) < 4:
+		return nil
+	case bytes.HasPrefix(text, []byte{0xff, 0xfe}), bytes.HasPrefix(text, []byte{0xfe, 0xff}):
+		if cs == "" || cs == "us-ascii" || cs == "utf-8" {
+			cs = "utf-16"
+		}
+	case cs == "", cs == "us-ascii", cs == "utf-8", strings.HasPrefix(cs, "iso-8859"), strings.HasPrefix(cs, "windows-"):
+		return nil
+	}
+	r, err := charsetReader(cs, bytes.NewReader(text))
+	if err != nil {
+		return nil // unknown charset: cosmetic, the raw scan stands
+	}
+	out, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil || bytes.Equal(out, text) {
+		return nil
+	}
+	for _, m := range [][]byte{[]byte("begin "), []byte("=ybegin"), []byte("BinHex")} {
+		if bytes.Contains(out, m) && !bytes.Contains(text, m) {
+			return out
+		}
+	}
+	return nil
+}
+
+// inlineEncoded lists uuencoded, yEnc and BinHex files inside text.
+func (w *walker) inlineEncoded(text []byte, at string, depth int) {
+	if bytes.Contains(text, []byte("begin ")) {
+		w.inlineUU(text, at, depth)
+	}
+	if bytes.Contains(text, []byte("=ybegin ")) {
+		w.inlineYEnc(text, at, depth)
+	}
+	if i := bytes.Index(text, []byte("(This file must be converted with BinHex")); i >= 0 {
+		name, data, err := decodeBinHex(text[i:])
+		fl, problem := Flags{}, ""
+		if err != nil {
+			fl, problem = Flags{Corrupt: true}, "BinHex block in text: "+err.Error()
+		}
+		w.blob(blobInfo{path: childPath(at, safeName(name, "binhex")), name: name, declared: "application/mac-binhex40", depth: depth + 1}, data, fl, problem)
+	}
+}
+
+// inlineUU lists uuencoded files found inside a text body.
 func (w *walker) inlineUU(text []byte, at string, depth int) {
 	if !bytes.Contains(text, []byte("begin ")) {
 		return
@@ -97,6 +167,49 @@ func (w *walker) inlineUU(text []byte, at string, depth int) {
 			fl, problem = Flags{Truncated: true}, "uuencoded block without an end line"
 		}
 		w.blob(blobInfo{path: childPath(at, safeName(name, "uuencoded")), name: name, declared: "text/x-uuencode", depth: depth + 1}, data, fl, problem)
+		if w.expired() {
+			return
+		}
+	}
+}
+
+// inlineYEnc lists yEnc blocks ("=ybegin ... name=x" to "=yend") in text.
+func (w *walker) inlineYEnc(text []byte, at string, depth int) {
+	lines := bytes.Split(text, []byte("\n"))
+	for i := 0; i < len(lines); i++ {
+		l := bytes.TrimRight(lines[i], "\r")
+		if !bytes.HasPrefix(l, []byte("=ybegin ")) {
+			continue
+		}
+		name := ""
+		if j := bytes.Index(l, []byte(" name=")); j >= 0 {
+			name = strings.TrimSpace(string(l[j+6:]))
+		}
+		var data []byte
+		end := false
+		for i++; i < len(lines); i++ {
+			d := bytes.TrimRight(lines[i], "\r")
+			if bytes.HasPrefix(d, []byte("=yend")) {
+				end = true
+				break
+			}
+			if bytes.HasPrefix(d, []byte("=ypart ")) {
+				continue
+			}
+			for k := 0; k < len(d); k++ {
+				c := d[k]
+				if c == '=' && k+1 < len(d) {
+					k++
+					c = d[k] - 64
+				}
+				data = append(data, c-42)
+			}
+		}
+		fl, problem := Flags{}, ""
+		if !end {
+			fl, problem = Flags{Truncated: true}, "yEnc block without an =yend line"
+		}
+		w.blob(blobInfo{path: childPath(at, safeName(name, "yenc")), name: name, declared: "application/x-yenc", depth: depth + 1}, data, fl, problem)
 		if w.expired() {
 			return
 		}

@@ -79,6 +79,10 @@ type walker struct {
 	// iso, when set, walks third-party containers in child processes
 	// (isolate.go); nil walks them here (in a child, or isolation off).
 	iso *Isolator
+
+	readings    int  // other readings taken (readings.go)
+	readingsHit bool // the readings limit entry was recorded
+	outer       int  // files set aside while another reading runs
 }
 
 type pwConfig struct {
@@ -199,14 +203,15 @@ func (w *walker) expired() bool {
 type blobInfo struct {
 	path     string // full path including the member's own name
 	name     string
-	declared string // declared content type, MIME parts only
+	declared string   // declared content type, MIME parts only
+	names    []string // other names clients could show (MIME parts only)
 	depth    int
 }
 
 // room reports whether another file may be listed; when not, it lists one
 // entry flagged limit=files standing for the rest, once.
 func (w *walker) room(at string, depth int) bool {
-	if len(w.res.Files) < w.lim.MaxFiles {
+	if len(w.res.Files)+w.outer < w.lim.MaxFiles {
 		return true
 	}
 	if !w.filesHit {
@@ -257,6 +262,12 @@ func (w *walker) blob(bi blobInfo, data []byte, fl Flags, problem string) {
 	if f.SniffedType == "application/pdf" && !fl.Any() {
 		if protected, _ := pdfUserPassword(data, ""); protected {
 			f.Flags.Encrypted, f.Problem = true, joinProblem(f.Problem, "PDF needs a password to open: its content cannot be read")
+		}
+	}
+	for _, n := range bi.names {
+		// The riskiest name decides: the client may show any of them.
+		if c := Categorize(f.SniffedType, n); riskRank(c) > riskRank(f.Category) {
+			f.Category = c
 		}
 	}
 	if !fl.Truncated && fl.Limit == "" {
@@ -511,4 +522,19 @@ func childPath(at, name string) string {
 		return name
 	}
 	return at + "/" + name
+}
+
+// riskRank orders categories by what a wrong call costs.
+func riskRank(c verdict.Category) int {
+	switch c {
+	case verdict.Executable:
+		return 4
+	case verdict.Script:
+		return 3
+	case verdict.Document:
+		return 2
+	case verdict.Archive:
+		return 1
+	}
+	return 0
 }
