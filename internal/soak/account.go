@@ -78,8 +78,8 @@ func openStore(ctx context.Context, c *Cluster) (holdqueue.Store, func(), error)
 	return s, func() { s.Close(); rdb.Close() }, nil
 }
 
-// holdBusy counts messages a release loop still has to act on: held
-// with all verdicts in or past the deadline, and releasing.
+// holdBusy counts messages not yet decided: held (waiting for a verdict,
+// the deadline or a retry) and releasing.
 func holdBusy(c *Cluster) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -93,12 +93,8 @@ func holdBusy(c *Cluster) (int, error) {
 		return 0, err
 	}
 	n := 0
-	now := time.Now()
 	for _, m := range all {
-		switch {
-		case m.State == holdqueue.Releasing:
-			n++
-		case m.State == holdqueue.Held && (!m.Pending() || m.Deadline.Before(now)):
+		if m.State == holdqueue.Releasing || m.State == holdqueue.Held {
 			n++
 		}
 	}

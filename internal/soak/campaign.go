@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,9 @@ type Options struct {
 	Drain time.Duration
 	// Report, when set, is where the markdown report is written.
 	Report string
+	// KeepLogs, when set, is a directory the processes' logs are copied
+	// to at the end (the cluster's own directory is removed).
+	KeepLogs string
 	// RSSEvery is the memory sampling interval (default 10 s).
 	RSSEvery time.Duration
 }
@@ -124,6 +128,9 @@ func Run(t testing.TB, o Options) *Result {
 	acct := account(t, c, msgs)
 	r := &Result{Opts: o, Msgs: msgs, Faults: sched, Acct: acct, RSS: rss, Elapsed: time.Since(begin)}
 	r.Markdown = report(r)
+	if o.KeepLogs != "" || acct.Of[Lost] > 0 {
+		keepLogs(t, c, o.KeepLogs)
+	}
 	if o.Report != "" {
 		if err := os.WriteFile(o.Report, []byte(r.Markdown), 0o644); err != nil {
 			t.Errorf("write report: %v", err)
@@ -329,4 +336,24 @@ func percentile(d []time.Duration, p float64) time.Duration {
 		i = len(s) - 1
 	}
 	return s[i]
+}
+
+// keepLogs copies every process's log (and Postfix's) to dir, or to a new
+// directory under the system temp dir when dir is empty.
+func keepLogs(t testing.TB, c *Cluster, dir string) {
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "soak-logs-"); err != nil {
+			t.Logf("soak: keep logs: %v", err)
+			return
+		}
+	}
+	os.MkdirAll(dir, 0o755)
+	for _, p := range []*proc{c.Sandboxd, c.Milter, c.Proxy} {
+		if b, err := os.ReadFile(p.log); err == nil {
+			os.WriteFile(filepath.Join(dir, p.name+".log"), b, 0o644)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "postfix.log"), []byte(c.Postfix.Log()), 0o644)
+	t.Logf("soak: logs kept in %s", dir)
 }
