@@ -164,7 +164,7 @@ log: {format: json, level: info}
 policy:
   internal_networks: [10.99.0.0/16]
   internal_domains: [example.org]
-  hold: {timeout: %[3]s, timeout_action: deliver, inline_wait: 2s}
+  hold: {timeout: %[3]s, timeout_action: deliver, inline_wait: %[14]s}
 sandbox: {url: "http://%[4]s", token_file: %[5]s, timeout: 10s}
 holdqueue:
   backend: redis
@@ -226,21 +226,24 @@ func StartCluster(t testing.TB, holdTimeout time.Duration) *Cluster {
 	c.Postfix = testpostfix.Start(t, testpostfix.Options{NextHop: c.Sink.Addr(), Milter: "inet:" + milterPort, Reinject: true,
 		Extra: []string{"milter_connect_timeout = 10s", "milter_command_timeout = 60s", "milter_content_timeout = 120s"}})
 
-	mk := func(name, milterListen, proxyListen, nextHop string) *proc {
+	mk := func(name, milterListen, proxyListen, nextHop, inlineWait string) *proc {
 		ndir := filepath.Join(dir, name)
 		os.MkdirAll(ndir, 0o700)
 		cfg := filepath.Join(ndir, "airlock.yaml")
 		text := fmt.Sprintf(nodeConfig, ndir, name, holdTimeout, c.SandboxAddr, token, c.keyFile, c.Redis.Addr(), c.Prefix,
-			nextHop, releaseKey, milterListen, proxyListen, c.Sink.Addr())
+			nextHop, releaseKey, milterListen, proxyListen, c.Sink.Addr(), inlineWait)
 		if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return &proc{name: name, bin: c.Bin, args: []string{name, "--config", cfg}, log: filepath.Join(dir, name+".log")}
 	}
 	// Released milter mail goes back into Postfix on its port without
-	// the milter; proxy mail to the upstream (the sink).
-	c.Milter = mk("milter", "inet:"+milterPort, "", c.Postfix.ReinjectAddr)
-	c.Proxy = mk("proxy", "", c.ProxyAddr, c.Sink.Addr())
+	// the milter; proxy mail to the upstream (the sink). The milter
+	// waits inline for verdicts as deployed; the proxy holds every new
+	// file at once, so that the release loops carry real work while
+	// they are killed.
+	c.Milter = mk("milter", "inet:"+milterPort, "", c.Postfix.ReinjectAddr, "2s")
+	c.Proxy = mk("proxy", "", c.ProxyAddr, c.Sink.Addr(), "0s")
 	// The milter node creates the shared keys; the proxy starts after.
 	if err := c.Milter.start(); err != nil {
 		t.Fatal(err)
