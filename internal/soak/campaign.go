@@ -22,7 +22,9 @@ type Options struct {
 	Count int
 	// Duration spreads them over about this long.
 	Duration time.Duration
-	// Senders is how many connections send at once.
+	// Senders bounds how many messages are in flight at once. Messages
+	// leave on the clock, so during an outage this many senders wait
+	// and retry, as a real population of clients would.
 	Senders int
 	// Faults is how many faults the schedule draws (each kind once
 	// before any repeats).

@@ -21,7 +21,7 @@ func TestSoakFull(t *testing.T) {
 	if out == "" {
 		out = filepath.Join(os.TempDir(), fmt.Sprintf("soak-report-%d.md", seed))
 	}
-	r := Run(t, Options{Seed: seed, Count: *flagCount, Duration: *flagDuration, Senders: 12, Faults: *flagFaults,
+	r := Run(t, Options{Seed: seed, Count: *flagCount, Duration: *flagDuration, Senders: 96, Faults: *flagFaults,
 		HoldTimeout: 5 * time.Minute, Drain: 8 * time.Minute, Report: out,
 		KeepLogs: filepath.Join(os.TempDir(), fmt.Sprintf("soak-logs-%d", seed))})
 	fmt.Println(r.Markdown)

@@ -44,7 +44,7 @@ func TestSoakShort(t *testing.T) {
 	if seed == 0 {
 		seed = time.Now().UnixNano() % 1_000_000
 	}
-	r := Run(t, Options{Seed: seed, Count: 1000, Duration: 60 * time.Second, Senders: 6, Faults: 2,
+	r := Run(t, Options{Seed: seed, Count: 1000, Duration: 60 * time.Second, Senders: 48, Faults: 2,
 		HoldTimeout: 90 * time.Second, Drain: 2 * time.Minute,
 		Report: filepath.Join(t.TempDir(), "soak-report.md")})
 	t.Log("\n" + r.Markdown)
