@@ -64,6 +64,7 @@ type Sink struct {
 	msgs     []Message
 	rcpt     map[string]refusal
 	next     []refusal
+	all      refusal
 	changed  chan struct{}
 	sessions int
 	wire     []*wireConn
@@ -181,6 +182,14 @@ func (s *Sink) FailNext(n, code int, msg string) {
 	}
 }
 
+// RefuseAll makes every message fail at the end of DATA with code (a
+// next hop that is down for a while) until RefuseAll(0, "").
+func (s *Sink) RefuseAll(code int, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.all = refusal{code, msg}
+}
+
 // Reset forgets refusals and recorded messages.
 func (s *Sink) Reset() {
 	s.mu.Lock()
@@ -282,6 +291,9 @@ func (x *session) Data(r io.Reader) error {
 	s := x.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.all.code != 0 {
+		return smtpErr(s.all)
+	}
 	if len(s.next) > 0 {
 		f := s.next[0]
 		s.next = s.next[1:]

@@ -54,3 +54,27 @@ func TestSinkRecordsAndRefuses(t *testing.T) {
 		t.Fatal("reset kept messages")
 	}
 }
+
+// TestSinkRefuseAll: a next hop that is down for a while refuses every
+// message with the same 4xx, then takes mail again.
+func TestSinkRefuseAll(t *testing.T) {
+	s := Start(t, Options{})
+	body := "Subject: hi\r\n\r\nx\r\n"
+	s.RefuseAll(421, "down for maintenance")
+	for range 3 {
+		var se *smtp.SMTPError
+		if err := send(t, s.Addr(), "a@x.example", []string{"b@y.example"}, body); !errors.As(err, &se) || se.Code != 421 {
+			t.Fatalf("while refusing: %v", err)
+		}
+	}
+	if s.Count() != 0 {
+		t.Fatalf("refused messages recorded: %d", s.Count())
+	}
+	s.RefuseAll(0, "")
+	if err := send(t, s.Addr(), "a@x.example", []string{"b@y.example"}, body); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+	if s.Count() != 1 {
+		t.Fatalf("recorded %d, want 1", s.Count())
+	}
+}

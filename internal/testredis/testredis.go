@@ -51,6 +51,15 @@ func Start(t testing.TB, opts Options) *Server {
 // Addr is host:port of the server.
 func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
 
+// PID is the running server's process id (0 after Kill), for memory
+// sampling.
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Dir is the server's working directory (dump and AOF files).
 func (s *Server) Dir() string { return s.dir }
 
