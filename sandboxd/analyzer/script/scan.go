@@ -2,10 +2,9 @@ package script
 
 import (
 	"context"
-	"encoding/base64"
 	"strings"
-	"unicode/utf16"
 
+	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/cmdline"
 	"github.com/airlockmail/airlock/sandboxd/analyzer/internal/rules"
 	"github.com/airlockmail/airlock/verdict"
 )
@@ -134,7 +133,7 @@ func scan(ctx context.Context, text string, f *rules.Findings, depth int, resolv
 
 	if depth < 2 {
 		for _, m := range encCmdRe.submatches(s, 4) {
-			dec, ok := decodePSBase64(m)
+			dec, ok := cmdline.DecodeEncodedCommand(m)
 			if !ok {
 				continue
 			}
@@ -234,30 +233,4 @@ func firstOf(s *src, res ...pat) string {
 		}
 	}
 	return ""
-}
-
-// decodePSBase64 decodes an -EncodedCommand argument (base64 of UTF-16LE).
-func decodePSBase64(s string) (string, bool) {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
-		if err != nil {
-			return "", false
-		}
-	}
-	if len(b) < 4 || len(b)%2 != 0 {
-		return "", false
-	}
-	u := make([]uint16, len(b)/2)
-	printable := 0
-	for i := range u {
-		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
-		if u[i] >= 0x20 && u[i] < 0x7f || u[i] == '\n' || u[i] == '\r' || u[i] == '\t' {
-			printable++
-		}
-	}
-	if printable*10 < len(u)*8 {
-		return "", false
-	}
-	return string(utf16.Decode(u)), true
 }

@@ -282,9 +282,10 @@ func (j *judge) combine() {
 	}
 }
 
-// decodePS decodes a PowerShell -EncodedCommand argument (base64 of
-// UTF-16LE). It reports false for anything that is not mostly text.
-func decodePS(s string) (string, bool) {
+// DecodeEncodedCommand decodes a PowerShell -EncodedCommand argument
+// (base64 of UTF-16LE). It reports false for anything that is not mostly
+// text. The script analyzer uses it too.
+func DecodeEncodedCommand(s string) (string, bool) {
 	s = strings.Trim(s, `"' `)
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {

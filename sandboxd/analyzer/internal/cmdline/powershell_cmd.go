@@ -31,7 +31,7 @@ func (j *judge) powershell(c *call, s segment, depth int) (eval bool) {
 		}
 		switch {
 		case psParam(a, "encodedcommand", 1) || a == "-ec" || a == "/ec":
-			dec, ok := decodePS(next)
+			dec, ok := DecodeEncodedCommand(next)
 			if !ok {
 				j.add("powershell-encoded", rules.Medium, "passes PowerShell an -EncodedCommand that does not decode to text", c.raw)
 				return false
