@@ -370,7 +370,8 @@ func (iso *Isolator) run(ctx context.Context, name string, data []byte, opts Opt
 				case <-time.After(time.Second):
 				}
 				switch tail := w.stderr.String(); {
-				case strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory"):
+				case strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory") ||
+					strings.Contains(tail, "address space collisions"): // the race runtime's words for the same cap
 					why, limit = "out of memory", "memory"
 				case tail != "":
 					why += ": " + lastLine(tail)
