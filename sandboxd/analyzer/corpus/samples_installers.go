@@ -129,7 +129,7 @@ func xllSamples() []Sample {
 	return []Sample{
 		{Name: "pricing-addin.xll", Want: verdict.HighlySuspicious, Why: "Excel add-in exporting xlAutoOpen: native code runs when Excel opens it",
 			Data: addinDLL(stdImports, "xlAutoOpen", "xlAutoClose", "xlAddInManagerInfo12")},
-		{Name: "invoice-loader.xll", Want: verdict.HighlySuspicious, Why: "XLL whose xlAutoOpen sits beside URLDownloadToFile and ShellExecute",
+		{Name: "invoice-loader.xll", Want: verdict.Malicious, Why: "XLL whose xlAutoOpen sits beside URLDownloadToFile and ShellExecute",
 			Data: addinDLL(loader, "xlAutoOpen", "xlAutoClose")},
 		{Name: "helper.dll", Want: verdict.Clean, Why: "ordinary DLL with ordinary exports, no Excel callbacks",
 			Data: addinDLL(stdImports, "GetVersionInfo", "Initialize", "Shutdown")},
