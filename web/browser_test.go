@@ -210,7 +210,7 @@ func TestBrowser(t *testing.T) {
 	wcfg := config.DefaultWeb()
 	wcfg.Users = []config.WebUser{{Name: testUser, PasswordHash: userHash(t, testPass)}}
 	wcfg.HealthInterval = 200 * time.Millisecond
-	srv, err := New(wcfg, Deps{Store: back.Store, Sandbox: back.Client, Exclusions: ex, DataDir: dir,
+	srv, err := New(wcfg, Deps{Store: back.Store, Sandbox: back.WebClient(), Exclusions: ex, DataDir: dir,
 		Warnings: func() []string { return []string{"test store: embedded bbolt (fsync on every commit)"} }}, gatetest.Logger())
 	if err != nil {
 		t.Fatal(err)

@@ -340,3 +340,19 @@ func (c teeConn) Read(p []byte) (int, error) {
 	c.w.Write(p[:n])
 	return n, err
 }
+
+// WebClient is a sandboxd client with the web page's token (list, read,
+// re-analyze), as `airlock all` gives its admin page; Env.Client has the
+// filter's, which may not list.
+func (e *Env) WebClient() *client.Client {
+	e.T.Helper()
+	token, err := client.ReadTokenFile(e.Config.Path(e.Config.Sandboxd.WebTokenFile))
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	c, err := client.New(client.Config{URL: e.SandboxURL, Token: token, Timeout: 5 * time.Second})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return c
+}
