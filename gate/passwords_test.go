@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,27 +19,13 @@ import (
 	"github.com/airlockmail/airlock/gate"
 	"github.com/airlockmail/airlock/gate/gatetest"
 	"github.com/airlockmail/airlock/holdqueue"
+	"github.com/airlockmail/airlock/internal/syncbuf"
 	"github.com/airlockmail/airlock/metrics"
 	"github.com/airlockmail/airlock/metrics/instrument"
 	"github.com/airlockmail/airlock/policy"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = syncbuf.Buffer
 
 // TestPasswordNeverLeaves: a protected zip opened with the password from
 // the mail text. The password appears nowhere but in the message itself:

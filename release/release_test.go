@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/airlockmail/airlock/deliver"
 	"github.com/airlockmail/airlock/holdqueue"
 	"github.com/airlockmail/airlock/internal/smtpsink"
+	"github.com/airlockmail/airlock/internal/syncbuf"
 	"github.com/airlockmail/airlock/verdict"
 )
 
@@ -404,19 +404,4 @@ func TestReleasePanicDoesNotStrand(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer

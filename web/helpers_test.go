@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 
 	"github.com/airlockmail/airlock/config"
 	"github.com/airlockmail/airlock/holdqueue"
+	"github.com/airlockmail/airlock/internal/syncbuf"
 	"github.com/airlockmail/airlock/policy/exclusions"
 	"github.com/airlockmail/airlock/verdict"
 )
@@ -30,23 +29,7 @@ const (
 	testPass = "correct horse battery"
 )
 
-// syncBuffer is a log sink tests can read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 type env struct {
 	t     testing.TB
